@@ -1,0 +1,218 @@
+"""The compiled policy: everything static decided once, then ``mint`` per token.
+
+Compiling resolves keys, checks them, builds signers and encrypters and encodes the
+protected headers. ``mint`` only renders the claims, signs and (optionally) encrypts, so a
+compiled policy is immutable and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .claims import ClaimsTemplate, Clock, Random, parse_raw
+from .encoding import b64u_encode, json_bytes
+from .errors import KeySetError, MintError, SecurityWarning
+from .keys import KeySet, Operation, load_keyset
+from .jws import Signer, build_signer
+from .policy import Policy, PolicyDocument, load_policy
+
+if TYPE_CHECKING:
+    from .jwe import Encrypter
+
+_b64 = b64u_encode
+DEFAULT_PBES2_COUNT = 600_000
+Resolver = Callable[[Any], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How one credential's tokens are sealed: JWS header and signer, then the encrypter."""
+
+    sign_kid: str | None
+    encrypt_kid: str | None
+    alg: str
+    enc: str | None
+    header: bytes          # base64url of the JWS protected header, then "."
+    signer: Signer | None  # None: Unsecured JWT (RFC 7519 §6) or encrypted-only
+    encrypter: Encrypter | None
+    signs: bool
+
+    def seal(self, claims: bytes) -> bytes:
+        if not self.signs:
+            if self.encrypter is not None:
+                return self.encrypter.encrypt(claims)
+            return self.header + _b64(claims) + b"."
+        signing_input = self.header + _b64(claims)
+        assert self.signer is not None
+        jws = signing_input + b"." + _b64(self.signer(signing_input))
+        if self.encrypter is not None:
+            return self.encrypter.encrypt(jws)
+        return jws
+
+
+class CompiledPolicy:
+    """A policy bound to its keys, ready to mint. Build it with :func:`compile_policy`."""
+
+    def __init__(self, document: PolicyDocument, keys: KeySet, *, clock: Clock | None = None,
+                 rng: Random | None = None, resolvers: Mapping[str, Resolver] | None = None,
+                 pbes2_count: int = DEFAULT_PBES2_COUNT):
+        self.document = document
+        self.policy: Policy = document.policy
+        self.keys = keys
+        self.resolvers: Mapping[str, Resolver] = dict(resolvers or {})
+        self._rng = rng or os.urandom
+        self._pbes2_count = pbes2_count
+        self._claims = ClaimsTemplate(self.policy, clock or time.time, self._rng)
+        self._fallback = self._fallback_credential()
+        self._routes = self._build_routes()
+        default = self._routes.get(self._fallback)
+        if default is None:
+            default = next(iter(self._routes.values()))
+        self.alg: str = default.alg
+        self.enc: str | None = default.enc
+
+    # -- per token -------------------------------------------------------------------------
+
+    def mint(self, data: Any = None, *, credential: str | None = None) -> str:
+        """Mint one compact token; ``data`` is the raw data as a parsed JSON value."""
+        route = self._route(credential)
+        return route.seal(self._claims.render(data)).decode("ascii")
+
+    def mint_raw(self, raw: bytes | str | None, *, credential: str | None = None) -> str:
+        """Mint from raw message text: JSON when it parses, otherwise plain text."""
+        value, text = parse_raw(raw)
+        route = self._route(credential)
+        return route.seal(self._claims.render(value, text)).decode("ascii")
+
+    def apply(self, message: Any, *, credential: str | None = None) -> Any:
+        """Run the policy on a gateway message; see :func:`jose_engine.runtime.apply_policy`."""
+        from .runtime import apply_policy
+        return apply_policy(self, message, credential=credential)
+
+    def _route(self, credential: str | None) -> Route:
+        try:
+            return self._routes[credential if credential is not None else self._fallback]
+        except KeyError:
+            if credential is None:
+                raise MintError("no credential: name one, or give the key set a "
+                                "defaultCredential or a credential named after the issuer",
+                                path="credential") from None
+            raise MintError("unknown credential, or it lacks a key this policy needs",
+                            path="credential") from None
+
+    # -- compile time ----------------------------------------------------------------------
+
+    def _by_issuer(self) -> bool:
+        p = self.policy
+        return (p.sign and p.sign_by_issuer) or (p.encrypt and p.encrypt_by_issuer)
+
+    def _fallback_credential(self) -> str | None:
+        creds = self.keys.credentials
+        if not self._by_issuer():
+            return None
+        issuer = self.policy.issuer
+        if issuer is not None and issuer in creds:
+            return issuer
+        if self.keys.default_credential is not None:
+            return self.keys.default_credential
+        if not creds:
+            field = "signByIssuer" if self.policy.sign and self.policy.sign_by_issuer \
+                else "encryptByIssuer"
+            raise KeySetError(f"policy.{field} is true but the key set has no credentials")
+        return None
+
+    def _build_routes(self) -> dict[str | None, Route]:
+        if not self._by_issuer():
+            return {None: self._route_for(None)}
+        routes: dict[str | None, Route] = {}
+        cache: dict[tuple[str | None, str | None], Route] = {}
+        for name in self.keys.credentials:
+            kids = (self._kid("sign", name), self._kid("encrypt", name))
+            if None in kids and (self._needs("sign", kids[0]) or self._needs("encrypt", kids[1])):
+                continue  # this credential cannot serve the policy; refused at mint time
+            route = cache.get(kids) or self._route_for(name)
+            cache[kids] = routes[name] = route
+        if self._fallback is not None and self._fallback not in routes:
+            raise KeySetError(f"credential {self._fallback!r} lacks a key this policy needs")
+        if not routes:
+            raise KeySetError("no credential in the key set has the keys this policy needs")
+        return routes
+
+    def _needs(self, op: Operation, kid: str | None) -> bool:
+        on = self.policy.sign if op == "sign" else self.policy.encrypt
+        return on and kid is None
+
+    def _kid(self, op: Operation, credential: str | None) -> str | None:
+        p = self.policy
+        if op == "sign":
+            on, by_issuer, static = p.sign, p.sign_by_issuer, p.sign_kid
+        else:
+            on, by_issuer, static = p.encrypt, p.encrypt_by_issuer, p.encrypt_kid
+        if not on:
+            return None
+        if not by_issuer:
+            return static
+        return None if credential is None else self.keys.credentials[credential].kid_for(op)
+
+    def _route_for(self, credential: str | None) -> Route:
+        p = self.policy
+        sign_kid, encrypt_kid = self._kid("sign", credential), self._kid("encrypt", credential)
+        typ = p.type_value if p.add_type_to_header else None
+        header: dict[str, str] = {}
+        signer = None
+        if p.sign:
+            assert sign_kid is not None
+            key = self.keys.get(sign_kid, _field("sign", p))
+            alg, signer = build_signer(key, sign_kid)
+            header["alg"] = alg.name
+            if key.get("kid"):
+                header["kid"] = key["kid"]
+        else:
+            header["alg"] = "none"
+        if typ is not None:
+            header["typ"] = typ
+        encrypter = None
+        if p.encrypt:
+            assert encrypt_kid is not None
+            encrypter = self._encrypter(encrypt_kid, typ=None if p.sign else typ,
+                                        cty="JWT" if p.sign else None)
+        # The alg reported for metrics: the JWS one, else the JWE key management one.
+        alg = encrypter.alg if encrypter is not None and not p.sign else header["alg"]
+        return Route(sign_kid, encrypt_kid, alg, encrypter.enc if encrypter else None,
+                     _b64(json_bytes(header)) + b".", signer, encrypter, p.sign)
+
+    def _encrypter(self, kid: str, *, typ: str | None, cty: str | None) -> Encrypter:
+        from .jwe import build_encrypter
+        key = self.keys.get(kid, _field("encrypt", self.policy))
+        method = self.policy.encryption_method
+        assert method is not None
+        return build_encrypter(key, method.value, kid=key.get("kid"), cty=cty, typ=typ,
+                               pbes2_count=self._pbes2_count, rng=self._rng)
+
+
+def _field(op: Operation, p: Policy) -> str:
+    if op == "sign":
+        return "policy.signByIssuer" if p.sign_by_issuer else "policy.jwkIdForValidationAndSign"
+    return ("policy.encryptByIssuer" if p.encrypt_by_issuer
+            else "policy.jwkIdForDecryptionAndEncryption")
+
+
+def compile_policy(policy: object, keys: object, *, clock: Clock | None = None,
+                   rng: Random | None = None, resolvers: Mapping[str, Resolver] | None = None,
+                   pbes2_count: int = DEFAULT_PBES2_COUNT) -> CompiledPolicy:
+    """Compile ``policy`` with ``keys``; each may be a file path, a parsed dict or an object.
+
+    ``clock`` (seconds since the epoch) and ``rng`` (n -> n random octets) may be replaced
+    in tests; ``resolvers`` maps a script variable's name to a Python function.
+    """
+    document = load_policy(policy, script_variables=tuple(resolvers or ()))
+    keyset = load_keyset(keys)
+    if not document.policy.sign and not document.policy.encrypt:
+        warnings.warn("minting Unsecured JWTs (alg none)", SecurityWarning, stacklevel=2)
+    return CompiledPolicy(document, keyset, clock=clock, rng=rng, resolvers=resolvers,
+                          pbes2_count=pbes2_count)
