@@ -12,6 +12,8 @@ keyset = json.load(open(sys.argv[1]))
 token = sys.stdin.read().strip()
 kid = jwt.get_unverified_header(token)["kid"]
 jwk = next(k for k in keyset["keys"] if k["kid"] == kid)
-key = jwt.PyJWK(jwk).key
+# Verify with the public half only, as a relying party would.
+public = {k: v for k, v in jwk.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
+key = jwt.PyJWK(public).key
 claims = jwt.decode(token, key, algorithms=[jwk["alg"]], options={"verify_aud": False})
 print(json.dumps(claims, indent=2))
