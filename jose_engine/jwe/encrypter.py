@@ -1,0 +1,120 @@
+"""Compact JWE encryption (RFC 7516 §5.1, §7.1): decide everything once, encrypt many times."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..encoding import b64u_encode, json_bytes
+from ..errors import SecurityWarning, UnsupportedError
+from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption
+from .keymgmt import resolve
+from .management import BuildContext, Injected, KeyManager
+from .recipient import read_jwk
+
+
+class Encrypter:
+    """Encrypts plaintexts to one recipient key with one ``alg`` and ``enc``.
+
+    Immutable and thread-safe: everything fixed (key objects, header bytes, a ``dir``
+    cipher) is prepared in :func:`build_encrypter`; :meth:`encrypt` does per-token work only.
+    """
+
+    __slots__ = (
+        "_cipher",
+        "_content",
+        "_header_b64",
+        "_header_prefix",
+        "_manager",
+        "_rng",
+        "alg",
+        "enc",
+        "kid",
+    )
+
+    alg: str
+    enc: str
+    kid: str | None
+    _content: ContentEncryption
+    _manager: KeyManager
+    _rng: Callable[[int], bytes]
+    _cipher: ContentCipher | None
+    _header_b64: bytes
+    _header_prefix: bytes
+
+    def __init__(self, alg: str, content: ContentEncryption, kid: str | None,
+                 manager: KeyManager, header: Mapping[str, Any],
+                 rng: Callable[[int], bytes]) -> None:
+        header_json = json_bytes(dict(header))
+        cipher = None if manager.static_cek is None else content.bind(manager.static_cek)
+        for name, value in (
+            ("alg", alg), ("enc", content.enc), ("kid", kid), ("_content", content),
+            ("_manager", manager), ("_rng", rng), ("_cipher", cipher),
+            ("_header_b64", b64u_encode(header_json)),
+            # Per-token members (epk, iv/tag, p2s) are spliced in before the closing brace.
+            ("_header_prefix", header_json[:-1] + b","),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Encrypter is immutable")
+
+    def __repr__(self) -> str:
+        return f"Encrypter(alg={self.alg!r}, enc={self.enc!r}, kid={self.kid!r})"
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        """The compact JWE of ``plaintext``, as ASCII bytes."""
+        return self._mint(plaintext, None)
+
+    def _mint(self, plaintext: bytes, injected: Injected | None) -> bytes:
+        cek, encrypted_key, extra = self._manager.deliver(injected)
+        header = self._header_b64 if extra is None else self._header_with(extra)
+        key_b64 = b64u_encode(encrypted_key)
+        content = self._content
+        cipher: ContentCipher = self._cipher if self._cipher is not None else content.factory(cek)
+        iv = self._rng(content.iv_len) if injected is None or injected.iv is None else injected.iv
+        ciphertext, tag = cipher.seal(iv, content.aad_for(header, key_b64), plaintext)
+        # RFC 7516 §7.1: header . encrypted key . IV . ciphertext . tag
+        return b".".join(
+            (header, key_b64, b64u_encode(iv), b64u_encode(ciphertext), b64u_encode(tag)))
+
+    def _header_with(self, extra: dict[str, Any]) -> bytes:
+        return b64u_encode(self._header_prefix + json_bytes(extra)[1:])
+
+
+def build_encrypter(
+    jwk: Mapping[str, Any], method: str, *, kid: str | None, cty: str | None,
+    typ: str | None, pbes2_count: int = 600_000,
+    rng: Callable[[int], bytes] = os.urandom,
+) -> Encrypter:
+    """An :class:`Encrypter` for ``jwk`` (a ``jwcrypto.jwk.JWK``) and the policy ``method``.
+
+    The ``alg`` is the JWK's own or the default for its key type (policy-semantics.md
+    "Keys"). Raises :class:`KeySetError` (with ``kid``) for a key that does not fit, and
+    :class:`UnsupportedError` for a method or curve this build cannot mint. Warns with
+    :class:`SecurityWarning` for RSA1_5 and the deprecated CBC methods.
+    """
+    content = CONTENT_ENCRYPTION.get(method)
+    if content is None:
+        raise UnsupportedError(f"unknown encryption method {method!r}; "
+                               f"expected one of {', '.join(CONTENT_ENCRYPTION)}")
+    key = read_jwk(jwk, kid)
+    entry = resolve(key, content)
+    manager = entry.build(key, BuildContext(entry.alg, content, rng, pbes2_count))
+    header: dict[str, Any] = {"alg": entry.alg, "enc": content.enc}
+    header.update((k, v) for k, v in (("kid", kid), ("cty", cty), ("typ", typ)) if v is not None)
+    header.update(manager.static_header)
+    _warn(entry.warning, content)
+    return Encrypter(entry.alg, content, kid, manager, header, rng)
+
+
+def _warn(alg_warning: str | None, content: ContentEncryption) -> None:
+    if alg_warning is not None:
+        warnings.warn(alg_warning, SecurityWarning, stacklevel=3)
+    if content.deprecated:
+        warnings.warn(
+            f"JWE enc {content.enc} is a pre-RFC draft method (draft-ietf-jose-json-web-"
+            "encryption-08) only Nimbus JOSE+JWT still reads; prefer A128CBC-HS256 or A256GCM",
+            SecurityWarning, stacklevel=3)
