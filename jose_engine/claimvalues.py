@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .enums import TimeUnit, ValueType
-from .errors import PolicyError
+from .errors import MintError, PolicyError
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _INT32 = (-(2**31), 2**31 - 1)
@@ -103,6 +103,17 @@ _FIXED_MS = {
 _MONTHS_PER = {TimeUnit.MONTHS: 1, TimeUnit.YEARS: 12}
 
 
+# Calendar lifetimes beyond this many months are refused when loaded: datetime ends at 9999.
+MAX_CALENDAR_MONTHS = 12_000
+
+
+def check_lifetime(unit: TimeUnit, value: int, path: str) -> None:
+    """Refuse calendar lifetimes too long to compute (over a thousand years)."""
+    months = _MONTHS_PER.get(unit)
+    if months is not None and value * months > MAX_CALENDAR_MONTHS:
+        raise PolicyError(f"at most {MAX_CALENDAR_MONTHS // months} {unit.value}", path=path)
+
+
 def fixed_lifetime_ms(unit: TimeUnit, value: int) -> int | None:
     """The lifetime in milliseconds, or ``None`` for the calendar units MONTHS and YEARS."""
     step = _FIXED_MS.get(unit)
@@ -116,7 +127,6 @@ def calendar_expiry(now: float, unit: TimeUnit, value: int) -> int:
     year, month = divmod(months, 12)
     month += 1
     if year > 9999:
-        raise PolicyError("the expiry falls after the year 9999",
-                          path="policy.expirationTimeValue")
+        raise MintError("the expiry falls after the year 9999", path="policy.expirationTimeValue")
     day = min(start.day, calendar.monthrange(year, month)[1])
     return math.floor(start.replace(year=year, month=month, day=day).timestamp())

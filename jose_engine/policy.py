@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .claimvalues import parse_claim_value
+from .claimvalues import check_lifetime, parse_claim_value
 from .enums import (EncryptionMethod, HttpMethod, JoseTarget, OutputTarget, Pipeline,
                     TargetScope, TimeUnit, ValueType)
 from .errors import PolicyError, SecurityWarning
@@ -260,6 +260,7 @@ def _registered(m: Members) -> dict[str, Any]:
         if unit is None:
             raise PolicyError("is required when addExpirationTime is true",
                               path=m.at("expirationTimeUnit"))
+        check_lifetime(unit, lifetime, m.at("expirationTimeValue"))
     return dict(
         add_issuer=add_iss,
         issuer=m.string("issuer", required=add_iss, why=" when addIssuer is true"),
