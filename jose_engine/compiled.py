@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .claims import ClaimsTemplate, Clock, Random, parse_raw
 from .encoding import b64u_encode, json_bytes
-from .errors import KeySetError, MintError, SecurityWarning
+from .errors import KeySetError, MintError
 from .keys import KeySet, Operation, load_keyset
 from .jws import Signer, build_signer
 from .policy import Policy, PolicyDocument, load_policy
@@ -212,7 +211,5 @@ def compile_policy(policy: object, keys: object, *, clock: Clock | None = None,
     """
     document = load_policy(policy, script_variables=tuple(resolvers or ()))
     keyset = load_keyset(keys)
-    if not document.policy.sign and not document.policy.encrypt:
-        warnings.warn("minting Unsecured JWTs (alg none)", SecurityWarning, stacklevel=2)
     return CompiledPolicy(document, keyset, clock=clock, rng=rng, resolvers=resolvers,
                           pbes2_count=pbes2_count)
