@@ -59,16 +59,22 @@ def _double(text: str, path: str) -> float:
 
 def _float(text: str, path: str) -> float:
     value = _double(text.rstrip("fF"), path)
-    try:
-        single = struct.unpack("<f", struct.pack("<f", value))[0]
-    except OverflowError:
-        raise PolicyError("out of range for a FLOAT claim", path=path) from None
+    single = _as_single(value)
+    if single is None:
+        raise PolicyError("out of range for a FLOAT claim", path=path)
     # The shortest decimal that reads back as the same 32-bit float: 0.1 stays 0.1.
     for digits in range(1, 10):
         candidate = float(f"{single:.{digits}g}")
-        if struct.unpack("<f", struct.pack("<f", candidate))[0] == single:
+        if _as_single(candidate) == single:
             return candidate
     return single
+
+
+def _as_single(value: float) -> float | None:
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
+    except OverflowError:  # rounded past the largest 32-bit float
+        return None
 
 
 def _string_list(text: str, path: str) -> list[str]:
