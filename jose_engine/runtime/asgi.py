@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from ..enums import Pipeline
 from ..errors import JoseEngineError, MessageError
 from .apply import apply_policy, error_body, error_status, prepare
-from .message import Context, Message, Pairs, pairs
+from .message import Context, Message, Pairs
 
 if TYPE_CHECKING:
     from ..compiled import CompiledPolicy
@@ -193,8 +193,14 @@ class JoseMiddleware:
         query = tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                 keep_blank_values=True))
         return Message(method=scope["method"], path=scope["path"],
-                       path_params=pairs(scope.get("path_params")), query=query,
+                       path_params=_path_params(scope), query=query,
                        headers=headers, body=body, context=ctx)
+
+
+def _path_params(scope: Scope) -> Pairs:
+    # A router fills these (converted: Starlette gives an int for {id:int}); by response
+    # time they are known, on the request side they are not yet.
+    return tuple((str(n), str(v)) for n, v in (scope.get("path_params") or {}).items())
 
 
 def _headers(raw: Any) -> Pairs:
