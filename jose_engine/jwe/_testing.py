@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .encrypter import Encrypter
-from .management import Injected
+from .management import Delivery, Injected
 
 
 def _encrypt_for_test(
@@ -34,3 +34,15 @@ def _encrypt_for_test(
         raise ValueError(f"{content.enc} needs a {content.cek_len}-octet CEK, got {len(cek)}")
     injected = Injected(cek=cek, iv=iv, ephemeral_key=ephemeral_key, p2s=p2s, kw_iv=kw_iv)
     return encrypter._mint(plaintext, injected)
+
+
+def _deliver_for_test(
+    encrypter: Encrypter, *, cek: bytes | None = None, ephemeral_key: Any = None,
+    p2s: bytes | None = None, kw_iv: bytes | None = None,
+) -> Delivery:
+    """TEST ONLY: the key-management step alone: (CEK, encrypted key, per-token header).
+
+    Lets vector tests compare a derived CEK (direct ECDH-ES) with a published one.
+    """
+    injected = Injected(cek=cek, ephemeral_key=ephemeral_key, p2s=p2s, kw_iv=kw_iv)
+    return encrypter._manager.deliver(injected)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..encoding import b64u_encode, json_bytes
-from ..errors import SecurityWarning, UnsupportedError
+from ..errors import KeySetError, SecurityWarning, UnsupportedError
 from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption
 from .keymgmt import resolve
 from .management import BuildContext, Injected, KeyManager
@@ -47,7 +48,7 @@ class Encrypter:
     def __init__(self, alg: str, content: ContentEncryption, kid: str | None,
                  manager: KeyManager, header: Mapping[str, Any],
                  rng: Callable[[int], bytes]) -> None:
-        header_json = json_bytes(dict(header))
+        header_json = protected_header_json(header)
         cipher = None if manager.static_cek is None else content.bind(manager.static_cek)
         for name, value in (
             ("alg", alg), ("enc", content.enc), ("kid", kid), ("_content", content),
@@ -84,6 +85,17 @@ class Encrypter:
         return b64u_encode(self._header_prefix + json_bytes(extra)[1:])
 
 
+def protected_header_json(header: Mapping[str, Any]) -> bytes:
+    """Compact JSON of the static header, every non-ASCII character escaped.
+
+    RFC 7516 §5.2 takes the AAD from the received segment, but some decrypters (joserfc
+    1.6) rebuild it from the parsed header with ``ensure_ascii``; an ASCII-only header
+    reads the same both ways. Built once per encrypter, so the slower encoder costs nothing
+    per token; per-token members are base64url strings and numbers, ASCII already.
+    """
+    return json.dumps(dict(header), ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def build_encrypter(
     jwk: Mapping[str, Any], method: str, *, kid: str | None, cty: str | None,
     typ: str | None, pbes2_count: int = 600_000,
@@ -100,6 +112,7 @@ def build_encrypter(
     if content is None:
         raise UnsupportedError(f"unknown encryption method {method!r}; "
                                f"expected one of {', '.join(CONTENT_ENCRYPTION)}")
+    _check_text(kid, cty, typ)
     key = read_jwk(jwk, kid)
     entry = resolve(key, content)
     manager = entry.build(key, BuildContext(entry.alg, content, rng, pbes2_count))
@@ -108,6 +121,19 @@ def build_encrypter(
     header.update(manager.static_header)
     _warn(entry.warning, content)
     return Encrypter(entry.alg, content, kid, manager, header, rng)
+
+
+def _check_text(kid: str | None, cty: str | None, typ: str | None) -> None:
+    # Lone surrogates would make JSON that strict parsers refuse (RFC 8259 §8.1: UTF-8).
+    for name, value in (("kid", kid), ("cty", cty), ("typ", typ)):
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            if name == "kid":
+                raise KeySetError("kid is not valid Unicode text", kid=kid) from None
+            raise UnsupportedError(f"header {name!r} is not valid Unicode text") from None
 
 
 def _warn(alg_warning: str | None, content: ContentEncryption) -> None:
