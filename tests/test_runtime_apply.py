@@ -12,8 +12,14 @@ import orjson
 import pytest
 
 from jose_engine import DataError, MessageError, MintError, compile_policy
-from jose_engine.runtime import (Message, apply_policy, error_body, error_status,
-                                 message_from_json, prepare)
+from jose_engine.runtime import (
+    Message,
+    apply_policy,
+    error_body,
+    error_status,
+    message_from_json,
+    prepare,
+)
 from tests.test_runtime_support import OTHER_SECRET, claims, compiled
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
