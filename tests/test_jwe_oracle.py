@@ -12,6 +12,7 @@ Nothing here imports jose_engine.jwe.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import warnings
 from typing import Any
@@ -109,8 +110,14 @@ def decrypt(token: str | bytes, jwk: dict[str, Any]) -> bytes:
         raise Refused(type(error).__name__) from error
 
 
+@functools.lru_cache(maxsize=64)
+def _imported(jwk_json: str) -> Any:
+    # Loading a private RSA key checks it, which is slow; the tests reuse a few keys.
+    return import_key(json.loads(jwk_json))
+
+
 def _decrypt(token: str | bytes, jwk: dict[str, Any]) -> bytes:
-    key = import_key(jwk)
+    key = _imported(json.dumps(jwk, sort_keys=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # joserfc's SecurityWarning for RSA1_5
         result = jwe.decrypt_compact(token, key, registry=REGISTRY).plaintext
