@@ -95,6 +95,7 @@ async def echo(request: Request) -> JSONResponse:
     """What the app saw of the request."""
     state = getattr(request.state, "jose_variables", None)
     return JSONResponse({"authorization": request.headers.get("authorization"),
+                         "length": request.headers.get("content-length"),
                          "query": dict(request.query_params),
                          "body": (await request.body()).decode(), "variables": state})
 
@@ -136,6 +137,7 @@ def test_request_pipeline_rewrites_the_request_before_the_app_sees_it() -> None:
 def test_request_pipeline_body_output_reaches_the_app() -> None:
     seen = call(app_with("REQUEST"), "POST", "/echo", json={"user": "bob"}).json()
     assert claims(seen["body"])["user"] == "bob"
+    assert seen["length"] == str(len(seen["body"]))
 
 
 @pytest.mark.parametrize("var, pick", [

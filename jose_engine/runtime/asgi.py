@@ -79,7 +79,10 @@ class JoseMiddleware:
     # -- REQUEST ----------------------------------------------------------------------------
 
     async def _request(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await self._read_body(receive)
+        try:
+            body = await self._read_body(receive)
+        except _Disconnected:
+            return  # nobody to answer, and nothing to mint for
         if body is None:
             exc = MessageError(f"exceeds the {self.max_body}-byte limit", path="message.body")
             await _send_json(send, 413, error_body(exc))
@@ -91,8 +94,13 @@ class JoseMiddleware:
             await _send_json(send, error_status(exc, self.statuses), error_body(exc))
             return
         scope = dict(scope)
-        if new.headers != message.headers:
-            scope["headers"] = _raw_headers(new.headers)
+        headers = _raw_headers(new.headers)
+        if new.body != message.body:
+            # The app now gets the body in one piece, of a known length.
+            headers = [(n, v) for n, v in headers
+                       if n not in (b"content-length", b"transfer-encoding")]
+            headers.append((b"content-length", str(len(new.body)).encode("ascii")))
+        scope["headers"] = headers
         if new.query != message.query:
             scope["query_string"] = urlencode(new.query, quote_via=quote).encode("ascii")
         if new.variables:
@@ -109,19 +117,19 @@ class JoseMiddleware:
         await self.app(scope, replay, send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole request body; ``None`` when it exceeds ``max_body``."""
         chunks, size = [], 0
         while True:
             event = await receive()
-            if event["type"] != "http.request":
-                break  # the client went away; let the app see an empty body
+            if event["type"] == "http.disconnect":
+                raise _Disconnected
             chunk = event.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
                 return None
             chunks.append(chunk)
             if not event.get("more_body", False):
-                break
-        return b"".join(chunks)
+                return b"".join(chunks)
 
     # -- RESPONSE / ERROR -------------------------------------------------------------------
 
@@ -195,6 +203,10 @@ class JoseMiddleware:
         return Message(method=scope["method"], path=scope["path"],
                        path_params=_path_params(scope), query=query,
                        headers=headers, body=body, context=ctx)
+
+
+class _Disconnected(Exception):
+    """The client left while its request body was being read."""
 
 
 def _path_params(scope: Scope) -> Pairs:
