@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import orjson
 
 from .claimvalues import calendar_expiry, fixed_lifetime_ms
-from .enums import TimeUnit
+from .randomness import random_bytes
 from .errors import DataError
 from .policy import Policy
 
@@ -37,69 +36,92 @@ def static_claims(policy: Policy) -> dict[str, Any]:
     return claims
 
 
-def uuid4(random: bytes) -> bytes:
+# The variant nibble of a v4 UUID (RFC 9562 §4.1): 10xx, from any random hex digit.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def uuid4(random: bytes) -> str:
     """RFC 9562 §5.4 version 4 UUID text from 16 random octets."""
-    b = bytearray(random)
-    b[6] = b[6] & 0x0F | 0x40
-    b[8] = b[8] & 0x3F | 0x80
-    h = b.hex().encode()
-    return b"-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
+    h = random.hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# Each per-token member as an f-string field; the render function is written for the
+# policy's exact shape once, at compile time (as attrs and dataclasses write __init__).
+_JTI = ('"jti":"{(h := rng(16).hex())[:8]}-{h[8:12]}-4{h[13:16]}-{VARIANT[h[16]]}'
+        '{h[17:20]}-{h[20:]}"')
+_EXP = {
+    "seconds": '"exp":{t + EXP_SECONDS}',
+    "fraction": '"exp":{floor(now + EXP_SECONDS)}',
+    "calendar": '"exp":{calendar_expiry(now, *EXP_CALENDAR)}',
+}
+_RENDER = """\
+def render(value=None, text=None):
+    now = clock()
+    t = floor(now)
+    head = f'{{{MEMBERS}'.encode()
+    if value is None:
+        return head + b"}"
+    raw = raw_member(value, text)
+    return head + SEP + raw + b"}" if raw else head + b"}"
+"""
 
 
 class ClaimsTemplate:
-    """Renders the claims JSON of one token: ``{dynamic, static, raw data}``."""
+    """Renders the claims JSON of one token: ``{dynamic, static, raw data}``.
 
-    __slots__ = ("_clock", "_rng", "_iat", "_jti", "_exp_ms", "_exp_calendar", "_static",
-                 "_protected", "_holder", "_escape")
+    ``render(value=None, text=None) -> bytes``: ``value`` is the raw data as a parsed JSON
+    value (``None``: no raw data) and ``text`` its source text, when it came as text.
+    """
+
+    __slots__ = ("render", "protected", "_holder", "_escape")
 
     def __init__(self, policy: Policy, clock: Clock | None = None,
                  rng: Random | None = None):
-        self._clock = clock or time.time
-        self._rng = rng or os.urandom
-        self._iat = policy.add_issue_time
-        self._jti = policy.add_jwt_id
-        self._exp_ms: int | None = None
-        self._exp_calendar: tuple[TimeUnit, int] | None = None
-        if policy.add_expiration_time:
-            unit, value = policy.expiration_time_unit, policy.expiration_time_value
-            assert unit is not None and value is not None
-            self._exp_ms = fixed_lifetime_ms(unit, value)
-            if self._exp_ms is None:
-                self._exp_calendar = (unit, value)
         static = static_claims(policy)
-        self._static = _dumps(static)[1:-1]
-        dynamic = {"iat": self._iat, "jti": self._jti, "exp": policy.add_expiration_time}
-        self._protected = frozenset(static) | {k for k, on in dynamic.items() if on}
+        dynamic = {"iat": policy.add_issue_time, "jti": policy.add_jwt_id,
+                   "exp": policy.add_expiration_time}
+        self.protected = frozenset(static) | {k for k, on in dynamic.items() if on}
         holder = policy.jwt_claims_claim
         self._holder = None if holder is None else _dumps(holder) + b":"
         self._escape = policy.escape_json_string
+        self.render: Callable[..., bytes] = self._compile(policy, static, clock, rng)
 
-    def render(self, value: Any = None, text: str | None = None) -> bytes:
-        """Claims JSON for raw data ``value`` (parsed JSON; ``text`` is its source, if any)."""
-        members = self._dynamic()
-        if self._static:
-            members.append(self._static)
-        if value is not None:
-            raw = self._raw(value, text)
-            if raw:
-                members.append(raw)
-        return b"{" + b",".join(members) + b"}"
-
-    def _dynamic(self) -> list[bytes]:
-        now = self._clock()
+    def _compile(self, policy: Policy, static: dict[str, Any], clock: Clock | None,
+                 rng: Random | None) -> Callable[..., bytes]:
+        namespace: dict[str, Any] = {
+            "clock": clock or time.time, "rng": rng or random_bytes, "floor": math.floor,
+            "VARIANT": _VARIANT, "calendar_expiry": calendar_expiry,
+            "raw_member": self._raw, "STATIC": _dumps(static)[1:-1].decode(),
+        }
         members = []
-        if self._iat:
-            members.append(b'"iat":%d' % math.floor(now))
-        if self._jti:
-            members.append(b'"jti":"%s"' % uuid4(self._rng(16)))
-        if self._exp_ms is not None:
-            if self._exp_ms % 1000 == 0:
-                members.append(b'"exp":%d' % (math.floor(now) + self._exp_ms // 1000))
-            else:
-                members.append(b'"exp":%d' % math.floor(now + self._exp_ms / 1000))
-        elif self._exp_calendar is not None:
-            members.append(b'"exp":%d' % calendar_expiry(now, *self._exp_calendar))
-        return members
+        if policy.add_issue_time:
+            members.append('"iat":{t}')
+        if policy.add_jwt_id:
+            members.append(_JTI)
+        if policy.add_expiration_time:
+            members.append(self._exp_member(policy, namespace))
+        if static:
+            members.append("{STATIC}")
+        namespace["SEP"] = b"," if members else b""
+        source = _RENDER.replace("{MEMBERS}", ",".join(members))
+        exec(compile(source, "<jose_engine.claims render>", "exec"), namespace)
+        render: Callable[..., bytes] = namespace["render"]
+        return render
+
+    @staticmethod
+    def _exp_member(policy: Policy, namespace: dict[str, Any]) -> str:
+        unit, value = policy.expiration_time_unit, policy.expiration_time_value
+        assert unit is not None and value is not None
+        lifetime_ms = fixed_lifetime_ms(unit, value)
+        if lifetime_ms is None:
+            namespace["EXP_CALENDAR"] = (unit, value)
+            return _EXP["calendar"]
+        if lifetime_ms % 1000 == 0:
+            namespace["EXP_SECONDS"] = lifetime_ms // 1000
+            return _EXP["seconds"]
+        namespace["EXP_SECONDS"] = lifetime_ms / 1000
+        return _EXP["fraction"]
 
     def _raw(self, value: Any, text: str | None) -> bytes:
         holder = self._holder
@@ -113,9 +135,9 @@ class ClaimsTemplate:
                 raise DataError("the raw data must be a JSON object to become claims; set "
                                 "jwtClaimsClaim to embed other data as one claim",
                                 path="data")
-            if not self._protected.isdisjoint(value):
+            if not self.protected.isdisjoint(value):
                 # Claims the policy sets win over raw-data members of the same name.
-                value = {k: v for k, v in value.items() if k not in self._protected}
+                value = {k: v for k, v in value.items() if k not in self.protected}
             return _dumps(value)[1:-1]
         except _JSON_ERROR as exc:
             raise DataError(f"the raw data cannot be encoded as JSON ({exc})",

@@ -7,13 +7,13 @@ compiled policy is immutable and safe to share between threads.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .claims import ClaimsTemplate, Clock, Random, parse_raw
+from .randomness import random_bytes
 from .encoding import b64u_encode, json_bytes
 from .errors import KeySetError, MintError
 from .keys import KeySet, Operation, load_keyset
@@ -28,6 +28,9 @@ DEFAULT_PBES2_COUNT = 600_000
 Resolver = Callable[[Any], str]
 
 
+Seal = Callable[[bytes], bytes]
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """How one credential's tokens are sealed: JWS header and signer, then the encrypter."""
@@ -39,19 +42,22 @@ class Route:
     header: bytes          # base64url of the JWS protected header, then "."
     signer: Signer | None  # None: Unsecured JWT (RFC 7519 §6) or encrypted-only
     encrypter: Encrypter | None
-    signs: bool
 
-    def seal(self, claims: bytes) -> bytes:
-        if not self.signs:
-            if self.encrypter is not None:
-                return self.encrypter.encrypt(claims)
-            return self.header + _b64(claims) + b"."
-        signing_input = self.header + _b64(claims)
-        assert self.signer is not None
-        jws = signing_input + b"." + _b64(self.signer(signing_input))
-        if self.encrypter is not None:
-            return self.encrypter.encrypt(jws)
-        return jws
+    def sealer(self) -> Seal:
+        """claims JSON -> compact token, as one closure shaped for this route."""
+        header, signer, encrypter = self.header, self.signer, self.encrypter
+        if signer is None:
+            if encrypter is not None:
+                return encrypter.encrypt
+            return lambda claims: header + _b64(claims) + b"."
+
+        def jws(claims: bytes) -> bytes:
+            signing_input = header + _b64(claims)
+            return signing_input + b"." + _b64(signer(signing_input))
+        if encrypter is None:
+            return jws
+        encrypt = encrypter.encrypt
+        return lambda claims: encrypt(jws(claims))
 
 
 class CompiledPolicy:
@@ -64,11 +70,14 @@ class CompiledPolicy:
         self.policy: Policy = document.policy
         self.keys = keys
         self.resolvers: Mapping[str, Resolver] = dict(resolvers or {})
-        self._rng = rng or os.urandom
+        self._rng = rng or random_bytes
         self._pbes2_count = pbes2_count
         self._claims = ClaimsTemplate(self.policy, clock or time.time, self._rng)
+        self._render = self._claims.render
         self._fallback = self._fallback_credential()
         self._routes = self._build_routes()
+        self._seals: dict[str | None, Seal] = {k: r.sealer() for k, r in self._routes.items()}
+        self._default_seal = self._seals.get(self._fallback)
         default = self._routes.get(self._fallback)
         if default is None:
             default = next(iter(self._routes.values()))
@@ -79,23 +88,33 @@ class CompiledPolicy:
 
     def mint(self, data: Any = None, *, credential: str | None = None) -> str:
         """Mint one compact token; ``data`` is the raw data as a parsed JSON value."""
-        route = self._route(credential)
-        return route.seal(self._claims.render(data)).decode("ascii")
+        seal = self._default_seal if credential is None else None
+        if seal is None:
+            seal = self._seal(credential)
+        return seal(self._render(data)).decode("ascii")
 
     def mint_raw(self, raw: bytes | str | None, *, credential: str | None = None) -> str:
         """Mint from raw message text: JSON when it parses, otherwise plain text."""
         value, text = parse_raw(raw)
-        route = self._route(credential)
-        return route.seal(self._claims.render(value, text)).decode("ascii")
+        return self._seal(credential)(self._render(value, text)).decode("ascii")
 
     def apply(self, message: Any, *, credential: str | None = None) -> Any:
         """Run the policy on a gateway message; see :func:`jose_engine.runtime.apply_policy`."""
         from .runtime import apply_policy
         return apply_policy(self, message, credential=credential)
 
-    def _route(self, credential: str | None) -> Route:
+    def route(self, credential: str | None = None) -> Route:
+        """The keys, header, signer and encrypter a credential's tokens go through."""
+        self._seal(credential)  # the same errors as minting for an unusable credential
+        return self._routes[credential if credential is not None else self._fallback]
+
+    def render_claims(self, data: Any = None) -> bytes:
+        """The claims JSON a token would carry for ``data`` (for tools and benchmarks)."""
+        return self._render(data)
+
+    def _seal(self, credential: str | None) -> Seal:
         try:
-            return self._routes[credential if credential is not None else self._fallback]
+            return self._seals[credential if credential is not None else self._fallback]
         except KeyError:
             if credential is None:
                 raise MintError("no credential: name one, or give the key set a "
@@ -183,7 +202,7 @@ class CompiledPolicy:
         # The alg reported for metrics: the JWS one, else the JWE key management one.
         alg = encrypter.alg if encrypter is not None and not p.sign else header["alg"]
         return Route(sign_kid, encrypt_kid, alg, encrypter.enc if encrypter else None,
-                     _b64(json_bytes(header)) + b".", signer, encrypter, p.sign)
+                     _b64(json_bytes(header)) + b".", signer, encrypter)
 
     def _encrypter(self, kid: str, *, typ: str | None, cty: str | None) -> Encrypter:
         from .jwe import build_encrypter

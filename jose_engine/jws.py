@@ -5,13 +5,12 @@ A signer is built once per compiled policy from a checked key; per token it only
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk as jwcrypto_jwk
@@ -107,11 +106,13 @@ def _hmac_signer(alg: JWSAlgorithm, key: jwcrypto_jwk.JWK, kid: str) -> Signer:
     if len(secret) < alg.size:
         raise KeySetError(f"{alg.name} needs a key of at least {alg.size * 8} bits, "
                           f"this one has {len(secret) * 8}", kid=kid)
-    digest = hmac.digest
-    name = alg.hash.name if alg.hash else ""
+    # Keyed once; each token copies the keyed state instead of re-deriving the pads.
+    keyed = hmac.HMAC(secret, _hash(alg))
 
     def sign(data: bytes) -> bytes:
-        return digest(secret, data, name)
+        h = keyed.copy()
+        h.update(data)
+        return h.finalize()
     return sign
 
 
