@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from jose_engine.enums import HttpMethod, Pipeline, TargetScope
-from jose_engine.service.model import (Placement, ProxyConfig, StoredPolicy, with_added,
-                                       with_replaced, without)
+from jose_engine.service.model import (
+    Placement,
+    ProxyConfig,
+    StoredPolicy,
+    with_added,
+    with_replaced,
+    without,
+)
 from jose_engine.service.storage import Edit, SQLiteStorage, StorageError
 
 RESPONSE = Placement(Pipeline.RESPONSE)
