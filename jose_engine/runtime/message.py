@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -21,10 +21,12 @@ from urllib.parse import parse_qsl, quote, urlencode
 from ..errors import MessageError
 
 Pairs = tuple[tuple[str, str], ...]
+# What a constructor accepts for a field collection: {name: value | [values]} or pairs.
+FieldsIn = Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]]
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-def pairs(source: Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]] | None) -> Pairs:
+def pairs(source: FieldsIn | None) -> Pairs:
     """Normalise ``{name: value | [values]}`` or ``[(name, value)]`` to a tuple of pairs."""
     if source is None:
         return ()
@@ -99,30 +101,37 @@ class Context:
     current_time: dt.datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Message:
     """One side of an HTTP exchange, plus named custom variables and the context.
 
     Field collections accept a mapping (a value or a list of values per name) or pairs and
     are stored as tuples of pairs, so repeated names keep their order. Header names compare
-    case-insensitively; parameter and variable names exactly.
+    case-insensitively; parameter and variable names exactly. A ``str`` body is UTF-8.
     """
 
-    method: str = "GET"
-    path: str = "/"
-    path_params: Pairs = ()
-    query: Pairs = ()
-    headers: Pairs = ()
-    body: bytes = b""
-    variables: Mapping[str, str] = field(default_factory=dict)
-    context: Context = field(default_factory=Context)
+    method: str
+    path: str
+    path_params: Pairs
+    query: Pairs
+    headers: Pairs
+    body: bytes
+    variables: Mapping[str, str]
+    context: Context
 
-    def __post_init__(self) -> None:
-        for name in ("path_params", "query", "headers"):
-            object.__setattr__(self, name, pairs(getattr(self, name)))
-        object.__setattr__(self, "variables", MappingProxyType(dict(self.variables)))
-        if isinstance(self.body, str):
-            object.__setattr__(self, "body", self.body.encode("utf-8"))
+    def __init__(self, method: str = "GET", path: str = "/", path_params: FieldsIn = (),
+                 query: FieldsIn = (), headers: FieldsIn = (), body: bytes | str = b"",
+                 variables: Mapping[str, str] | None = None,
+                 context: Context | None = None):
+        put = object.__setattr__  # frozen: assign once, here
+        put(self, "method", method)
+        put(self, "path", path)
+        put(self, "path_params", pairs(path_params))
+        put(self, "query", pairs(query))
+        put(self, "headers", pairs(headers))
+        put(self, "body", body.encode("utf-8") if isinstance(body, str) else bytes(body))
+        put(self, "variables", MappingProxyType(dict(variables or {})))
+        put(self, "context", context or Context())
 
     # -- reading ----------------------------------------------------------------------------
 
