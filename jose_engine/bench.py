@@ -127,15 +127,16 @@ class Workload:
         else:
             mint = functools.partial(compiled.mint, value, credential=credential)
         sample = str(mint())  # raises the MintError/DataError a bad input deserves
-        # XXX: reads CompiledPolicy._route; a public ``route(credential)`` would do.
-        route = compiled._route(credential)
+        # XXX: reads CompiledPolicy._routes; a public ``route(credential)`` would do.
+        routes = compiled._routes
+        route = routes[credential] if credential in routes else routes[compiled._fallback]
         return cls(compiled, route, credential, value, text, mint, sample)
 
     def stages(self) -> tuple[Callable[[], bytes], Callable[[bytes], bytes],
                               Callable[[bytes], bytes] | None]:
         """(claims, sign, encrypt) callables whose composition is ``mint``.
 
-        XXX: mirrors ``Route.seal`` and reads ``CompiledPolicy._claims``; public
+        XXX: mirrors ``Route.sealer`` and reads ``CompiledPolicy._claims``; public
         ``Route.sign(claims)`` / ``Route.encrypt(jws)`` hooks would remove the copy.
         """
         route, value, text = self.route, self.value, self.text
@@ -151,9 +152,14 @@ class Workload:
         encrypter = route.encrypter
         if encrypter is None:
             return render, sign, None
-        if not route.signs:
+        if signer is None:
             return render, lambda claims: claims, encrypter.encrypt
         return render, sign, encrypter.encrypt
+
+    @property
+    def signs(self) -> bool:
+        """True when tokens carry a JWS signature (alone or nested in a JWE)."""
+        return self.route.signer is not None
 
     def headers(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """(JWS header, JWE header) as our token carries them; per-token members dropped."""
@@ -341,10 +347,10 @@ def peer_minters(work: Workload) -> tuple[dict[str, Minter], dict[str, str]]:
                 "python-jose": _python_jose}
     jws_header, jwe_header = work.headers()
     keys = work.compiled.keys.keys
-    sign_jwk = keys[work.route.sign_kid] if work.route.sign_kid and work.route.signs else None
+    sign_jwk = keys[work.route.sign_kid] if work.signs and work.route.sign_kid else None
     enc_jwk = keys[work.route.encrypt_kid] if work.route.encrypt_kid else None
     spec = PeerSpec(claims_factory(work.compiled.policy, work.value, work.text),
-                    jws_header if work.route.signs else None, jwe_header,
+                    jws_header if work.signs else None, jwe_header,
                     _export(sign_jwk), _export(enc_jwk))
     minters: dict[str, Minter] = {}
     skipped: dict[str, str] = {}
@@ -366,7 +372,8 @@ def peer_minters(work: Workload) -> tuple[dict[str, Minter], dict[str, str]]:
 def _export(key: Any) -> dict[str, Any]:
     if key is None:
         return {}
-    jwk: dict[str, Any] = key.export(private_key=key.has_private, as_dict=True)
+    secret = key.get("kty") == "oct" or key.has_private
+    jwk: dict[str, Any] = key.export(private_key=secret, as_dict=True)
     return jwk
 
 
@@ -513,11 +520,13 @@ def _python_jose(spec: PeerSpec) -> Minter:
     enc_key: Any = b64u_decode(spec.enc_jwk["k"]) if alg_e == "dir" \
         else JWK(**_public(spec.enc_jwk)).get_op_key("encrypt")
     encrypt, kid, cty = jwe.encrypt, header.get("kid"), header.get("cty")
+    # jwe.encrypt returns bytes; decoded as every other implementation returns text.
     if signed is None:
         return lambda: encrypt(_compact_json(claims()), enc_key, encryption=enc,
-                               algorithm=alg_e, kid=kid, cty=cty)
+                               algorithm=alg_e, kid=kid, cty=cty).decode()
     inner = signed
-    return lambda: encrypt(inner(), enc_key, encryption=enc, algorithm=alg_e, kid=kid, cty=cty)
+    return lambda: encrypt(inner(), enc_key, encryption=enc, algorithm=alg_e, kid=kid,
+                           cty=cty).decode()
 
 
 def _public(jwk: Mapping[str, Any]) -> dict[str, Any]:
@@ -546,9 +555,9 @@ def build_report(work: Workload, args: argparse.Namespace, ours: Measurement,
                         "vs_ours": round(m.median_us / ours.median_us, 3)}
     return {
         "policy": str(args.policy), "credential": work.credential,
-        "alg": route.alg if route.signs else None,
+        "alg": route.alg if work.signs or route.encrypter is None else None,
         "key_management": route.encrypter.alg if route.encrypter is not None else None,
-        "enc": route.enc, "sign_kid": route.sign_kid if route.signs else None,
+        "enc": route.enc, "sign_kid": route.sign_kid if work.signs else None,
         "encrypt_kid": route.encrypt_kid, "threads": args.threads, "seconds": args.seconds,
         "token_bytes": len(work.sample), "ours": mine, "stages": dict(stages),
         "peers": others, "skipped": dict(skipped),
@@ -619,6 +628,8 @@ class _Progress:
 
         def tick(elapsed: float) -> None:
             self._done = base + elapsed
-            bar.n = round(min(self._done, bar.total), 1)
-            bar.refresh()
+            shown = round(min(self._done, bar.total), 1)
+            if shown != bar.n:  # at most ten redraws a second
+                bar.n = shown
+                bar.refresh()
         return tick

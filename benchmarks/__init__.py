@@ -1,0 +1,1 @@
+"""Speed of minting: ours against the bare primitives and the peer libraries."""

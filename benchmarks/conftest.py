@@ -1,0 +1,71 @@
+"""pytest-benchmark settings for the grid: a fixed time budget per benchmark.
+
+Each benchmark runs rounds of about ``ROUND_SECONDS`` (enough iterations that the timer's
+own cost vanishes) for ``--mint-budget`` seconds, so the whole grid takes a few minutes on
+two cores whatever the speed of the implementation. Run with::
+
+    pytest benchmarks/ --benchmark-json bench.json && python benchmarks/report.py bench.json
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from jose_engine import SecurityWarning
+
+ROUND_SECONDS = 0.001
+MIN_ROUNDS, MAX_ROUNDS = 15, 5000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--mint-budget", type=float, default=0.5,
+                     help="seconds of timed rounds per benchmark (default 0.5)")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_security_warnings() -> Iterator[None]:
+    # EdDSA, dir and friends warn in some peers; the grid is about speed, not advice.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SecurityWarning)
+        warnings.filterwarnings("ignore", message=".*deprecated.*")
+        yield
+
+
+def per_call(fn: Callable[[], object]) -> float:
+    """A rough per-call time: the best of three short batches (also warms ``fn`` up)."""
+    n, best = 1, math.inf
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        took = time.perf_counter() - start
+        if took > ROUND_SECONDS / 4 or n >= 1 << 16:
+            break
+        n *= 4
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+@pytest.fixture
+def timed(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``timed(case, impl, fn)``: time ``fn`` in the case's group, labelled for the report."""
+    budget: float = request.config.getoption("--mint-budget")
+
+    def run(case: Any, impl: str, fn: Callable[[], object]) -> None:
+        benchmark.group = case.name
+        benchmark.extra_info.update(case=case.name, kind=case.kind, impl=impl)
+        t = per_call(fn)
+        iterations = max(1, round(ROUND_SECONDS / t))
+        rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, budget / (t * iterations))))
+        benchmark.pedantic(fn, rounds=rounds, iterations=iterations, warmup_rounds=1)
+    return run
