@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +20,7 @@ Clock = Callable[[], float]
 Random = Callable[[int], bytes]
 _dumps = orjson.dumps
 _JSON_ERROR = orjson.JSONEncodeError
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def static_claims(policy: Policy) -> dict[str, Any]:
@@ -164,6 +167,10 @@ def parse_raw(raw: bytes | str | None) -> tuple[Any, str | None]:
     if not text.strip():
         return None, None
     try:
+        if _LONG_DIGITS.search(text):
+            # orjson reads integers past 64 bits as floats; the stdlib keeps them exact, and
+            # encoding then refuses them instead of minting a rounded claim.
+            return json.loads(text), text
         return orjson.loads(text), text
-    except orjson.JSONDecodeError:
+    except ValueError:  # both libraries' decode errors subclass ValueError
         return _Text(text), text

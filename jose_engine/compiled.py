@@ -71,8 +71,9 @@ class CompiledPolicy:
         self.keys = keys
         self.resolvers: Mapping[str, Resolver] = dict(resolvers or {})
         self._rng = rng or random_bytes
+        self.clock: Clock = clock or time.time
         self._pbes2_count = pbes2_count
-        self._claims = ClaimsTemplate(self.policy, clock or time.time, self._rng)
+        self._claims = ClaimsTemplate(self.policy, self.clock, self._rng)
         self._render = self._claims.render
         self._fallback = self._fallback_credential()
         self._routes = self._build_routes()

@@ -173,3 +173,9 @@ def test_clock_and_random_source_can_be_replaced() -> None:
     claims = _claims(c.mint())
     assert (claims["iat"], claims["exp"]) == (1000, 4600)
     assert claims["jti"] == "00000000-0000-4000-8000-000000000000"
+
+
+def test_raw_integers_past_64_bits_are_refused_not_rounded() -> None:
+    with pytest.raises(DataError, match="JSON"):
+        _mint(b'{"n": 12345678901234567890123}', raw=True)
+    assert _claims(_mint(b'{"n": 1234567890123456789}', raw=True))["n"] == 1234567890123456789
