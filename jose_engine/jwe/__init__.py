@@ -1,7 +1,7 @@
 """JWE layer: compact JWE encryption for nested JWTs (RFC 7516, RFC 7518, RFC 8037).
 
 ``build_encrypter`` decides everything once per compiled policy; ``Encrypter.encrypt``
-mints one compact JWE per call.
+mints one compact JWE per call. Vector tests inject CEK/IV through ``_testing`` only.
 """
 
 from __future__ import annotations

@@ -125,15 +125,21 @@ def build_encrypter(
 
 def _check_text(kid: str | None, cty: str | None, typ: str | None) -> None:
     # Lone surrogates would make JSON that strict parsers refuse (RFC 8259 §8.1: UTF-8).
-    for name, value in (("kid", kid), ("cty", cty), ("typ", typ)):
-        if value is None:
-            continue
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            if name == "kid":
-                raise KeySetError("kid is not valid Unicode text", kid=kid) from None
-            raise UnsupportedError(f"header {name!r} is not valid Unicode text") from None
+    if not _is_unicode(kid):
+        raise KeySetError("kid is not valid Unicode text", kid=kid)
+    for name, value in (("cty", cty), ("typ", typ)):
+        if not _is_unicode(value):
+            raise UnsupportedError(f"header {name!r} is not valid Unicode text")
+
+
+def _is_unicode(value: str | None) -> bool:
+    if value is None:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _warn(alg_warning: str | None, content: ContentEncryption) -> None:
