@@ -191,3 +191,15 @@ def test_oracle_refuses_draft08_token_with_flipped_tag() -> None:
     forged = head + "." + base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
     with pytest.raises(Refused):
         decrypt(forged, v["jwk"])
+
+
+def test_oracle_xchacha20_stream_matches_draft_a32() -> None:
+    """pycryptodome's XChaCha20 (behind joserfc's XC20P) gives draft A.3.2's ciphertexts."""
+    from Crypto.Cipher import ChaCha20
+
+    v = load("xchacha/draft-irtf-cfrg-xchacha-03_A.3.2_XChaCha20.json")
+    key, iv, plaintext = (bytes.fromhex(v[k]) for k in ("key", "iv", "plaintext"))
+    for case in ("A.3.2.1", "A.3.2.2"):
+        cipher = ChaCha20.new(key=key, nonce=iv)
+        cipher.seek(64 * v[f"{case}_initial_counter"])
+        assert cipher.encrypt(plaintext) == bytes.fromhex(v[f"{case}_ciphertext"])
