@@ -121,6 +121,14 @@ def test_a_delete_takes_effect_only_when_deployed(client: httpx.Client) -> None:
     assert mint(client, "production", "doomed").status_code == 200  # still deployed there
 
 
+def test_a_delete_without_a_body_deploys_to_every_environment(client: httpx.Client) -> None:
+    client.post(POLICIES + "gone/", json=body("basic-jwt", envs=[]))
+    assert mint(client, "test", "gone").status_code == 200
+    assert set(results(client.delete(POLICIES + "gone/"))) == {"production", "test"}
+    assert mint(client, "test", "gone").status_code == 404
+    assert mint(client, "production", "gone").status_code == 404
+
+
 def test_an_unknown_environment_is_reported_in_its_entry(client: httpx.Client) -> None:
     r = client.post(POLICIES + "env-check/", json=body("basic-jwt",
                                                        envs=["staging", "production"]))
@@ -185,6 +193,16 @@ def test_apply_runs_the_deployed_pipeline_in_order(client: httpx.Client,
     assert verify(token, jwks)["item"] == 1
     outer = verify(out["message"]["headers"]["X-Encoded-Claims"], jwks)
     assert outer["inner"] == token
+    # An endpoint's own policies run after the proxy-wide ones, for that endpoint only.
+    third = body("basic-jwt", envs=["test"], jwtClaimsClaim="inner")
+    third["operationMetadata"].update(targetScope="ENDPOINT", targetEndpoint="/items/{id}",
+                                      targetEndpointHTTPMethod="GET", targetPipeline="REQUEST")
+    assert client.post(base + "items-only/", json=third).status_code == 200
+    for path, applied in (("/items/7", ["to-body", "to-header", "items-only"]),
+                          ("/items", ["to-body", "to-header"])):
+        r = client.post(f"/runtime/test/projects/{PROJECT}/apiProxies/Chain/apply",
+                        json={**message, "method": "GET", "path": path})
+        assert r.status_code == 200 and r.json()["appliedPolicies"] == applied, r.text
     r = client.post(f"/runtime/test/projects/{PROJECT}/apiProxies/Chain/apply",
                     params={"pipeline": "SIDEWAYS"}, json=message)
     assert r.status_code == 400 and r.json()["field"] == "pipeline"

@@ -17,7 +17,7 @@ from jose_engine.service.model import (
     with_replaced,
     without,
 )
-from jose_engine.service.storage import Edit, SQLiteStorage, StorageError
+from jose_engine.service.storage import Edit, SQLiteStorage, StorageError, StorageUnavailable
 
 RESPONSE = Placement(Pipeline.RESPONSE)
 REQUEST = Placement(Pipeline.REQUEST)
@@ -192,3 +192,18 @@ def test_a_database_from_a_newer_build_is_refused(tmp_path: Path) -> None:
     sqlite3.connect(path).execute("PRAGMA user_version=99")
     with pytest.raises(StorageError, match="newer"):
         SQLiteStorage(path)
+
+
+def test_a_write_lock_held_too_long_is_storage_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    storage = SQLiteStorage(path, timeout=0.1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageUnavailable):
+            add(storage, "a")
+    finally:
+        holder.execute("ROLLBACK")
+    assert storage.load_proxy("P", "A") is None
+    add(storage, "a")
+    assert names(storage.load_proxy("P", "A")) == ["a"]  # type: ignore[arg-type]

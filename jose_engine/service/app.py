@@ -29,7 +29,7 @@ from .http import ServiceError, json_response, not_found, read_json
 from .manager import PolicyManager, check_name
 from .metrics import Metrics
 from .openapi import openapi_document
-from .storage import SQLiteStorage, Storage
+from .storage import SQLiteStorage, Storage, StorageUnavailable
 
 POLICIES = "/apiops/projects/{projectName}/apiProxies/{apiProxyName}/policies"
 RUNTIME = "/runtime/{environmentName}/projects/{projectName}/apiProxies/{apiProxyName}"
@@ -145,6 +145,7 @@ class Service:
     # -- public --------------------------------------------------------------------------
 
     async def jwks(self, request: Request) -> Response:
+        await self.registry.ensure_fresh()  # a reload through another worker
         keys = self.registry.snapshot.keys
         if self._jwks is None or self._jwks[0] is not keys:
             import orjson
@@ -228,6 +229,12 @@ def _error_handlers(s: Service) -> dict[Any, Any]:
         return answer(ServiceError(exc.status_code, code, message,
                                    headers=dict(exc.headers or {})))
 
+    async def storage_error(request: Request, exc: Exception) -> Response:
+        logs.event("storage_error", logging.ERROR, method=request.method,
+                   path=request.url.path, error=type(exc).__name__, detail=str(exc))
+        return answer(ServiceError(503, "storage_unavailable", "the database is unavailable; "
+                                   "try again", headers={"Retry-After": "1"}))
+
     async def bug(request: Request, exc: Exception) -> Response:
         logs.event("internal_error", logging.ERROR, method=request.method,
                    path=request.url.path, error=type(exc).__name__)
@@ -236,7 +243,7 @@ def _error_handlers(s: Service) -> dict[Any, Any]:
                               "message": "internal error", "field": None}, 500)
 
     return {ServiceError: service_error, JoseEngineError: core_error,
-            HTTPException: http_error, Exception: bug}
+            HTTPException: http_error, StorageUnavailable: storage_error, Exception: bug}
 
 
 class RequestLog:

@@ -25,7 +25,7 @@ from ..keys import KeySet, load_keyset
 from ..policy import Policy, parse_policy
 from . import logs
 from .model import Placement, ProxyConfig
-from .storage import Counters, DeploymentRef, Storage
+from .storage import Counters, DeploymentRef, Storage, StorageUnavailable
 
 Where = tuple[str, str, str]  # (environment, project, proxy)
 _EMPTY_KEYS: dict[str, Any] = {"keys": []}
@@ -166,6 +166,8 @@ class Registry:
         self._checking = True
         try:
             await run_in_threadpool(self.refresh)
+        except StorageUnavailable as exc:  # keep serving what runs; the next check retries
+            logs.event("refresh_failed", error=type(exc).__name__, detail=str(exc))
         finally:
             self._next_check = time.monotonic() + self.refresh_interval
             self._checking = False

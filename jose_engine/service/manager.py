@@ -28,7 +28,7 @@ from .model import (
     with_replaced,
     without,
 )
-from .storage import Edit, Storage
+from .storage import Edit, Storage, StorageUnavailable
 
 _OK = "Deployment successful"
 # A delete without a body deploys to every configured environment (the seed's defaults).
@@ -171,7 +171,10 @@ class PolicyManager:
         with self.registry.lock:
             done = self.storage.change_proxy(project, proxy, edit)
             if done.deploy_to:
-                self.registry.refresh(force=True)
+                try:
+                    self.registry.refresh(force=True)
+                except StorageUnavailable as exc:  # stored; the next runtime request catches up
+                    logs.event("refresh_failed", error=type(exc).__name__, detail=str(exc))
         self._log(action, done.config, name, results, compiled)
         body: dict[str, Any] = {
             "success": True,

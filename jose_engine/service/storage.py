@@ -111,6 +111,10 @@ class StorageError(RuntimeError):
     """The database cannot be opened or has an unknown schema."""
 
 
+class StorageUnavailable(StorageError):
+    """A read or write failed (locked too long, disk full...); nothing was half-written."""
+
+
 class SQLiteStorage:
     """:class:`Storage` in one SQLite file (WAL mode), shared safely by several processes."""
 
@@ -126,16 +130,21 @@ class SQLiteStorage:
                                        f"newer than this build's {SCHEMA_VERSION}")
                 db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.Error as exc:
+        except StorageUnavailable as exc:
             raise StorageError(f"cannot open database {self.path!r}: {exc}") from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short-lived connection per call: safe from any thread, cheap for SQLite.
-        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        try:
+            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(str(exc)) from None
         try:
             db.execute("PRAGMA foreign_keys=ON")
             yield db
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(str(exc)) from None
         finally:
             db.close()
 
