@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from Crypto.Cipher import ChaCha20_Poly1305
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -124,6 +125,18 @@ Sealer = Callable[[Material], Callable[[bytes, bytes], object]]
 
 
 def hmac_sha256(m: Material) -> Callable[[bytes], object]:
+    """HMAC keyed once; each message copies the keyed state (the fastest HMAC from Python)."""
+    keyed = crypto_hmac.HMAC(b64u_decode(m.sign_jwk["k"]), hashes.SHA256())
+
+    def sign(msg: bytes) -> bytes:
+        h = keyed.copy()
+        h.update(msg)
+        return h.finalize()
+    return sign
+
+
+def hmac_digest(m: Material) -> Callable[[bytes], object]:
+    """The standard library's one-shot ``hmac.digest``: it sets the key up on every call."""
     return functools.partial(hmac.digest, b64u_decode(m.sign_jwk["k"]), digest="sha256")
 
 
@@ -275,7 +288,7 @@ GCM = Bare("bare", seal=aes_gcm_dir)
 HS = Bare("bare", sign=hmac_sha256)
 
 CASES: tuple[Case, ...] = (
-    _jws("HS256", "hs256", HS),
+    _jws("HS256", "hs256", HS, Bare("bare-hmac.digest", sign=hmac_digest)),
     _jws("RS256", "rs256", Bare("bare", sign=rsa_pkcs1)),
     _jws("PS256", "ps256", Bare("bare", sign=rsa_pss)),
     _jws("ES256", "es256", Bare("bare", sign=ecdsa_p256)),

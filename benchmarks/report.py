@@ -70,10 +70,10 @@ def table(cases: Mapping[str, Mapping[str, Any]], kind: str, *, ratios_only: boo
         label, bare = bare_of(row)
         if ours is None:
             continue
-        if label not in (None, "bare"):
-            notes.append(f"{name}: bare is {label}; " + ", ".join(
-                f"{k} {_ratio(ours / v)} below ours" for k, v in row.items()
-                if k.startswith("bare")))
+        variants = {k: v for k, v in row.items() if k.startswith("bare")}
+        if len(variants) > 1:
+            notes.append(f"{name}: the bare column is {label}; ours/" + ", ours/".join(
+                f"{k} = {_ratio(ours / v)}" for k, v in variants.items()))
         cells = [name]
         if not ratios_only:
             cells += [_us(ours), _us(bare) if bare else "–"]
