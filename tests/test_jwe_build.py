@@ -15,7 +15,7 @@ from jose_engine.errors import KeySetError, SecurityWarning, UnsupportedError
 from jose_engine.jwe import ENCRYPTION_METHODS, Encrypter, build_encrypter
 from jose_engine.jwe._testing import _encrypt_for_test
 from jose_engine.jwe.content import CONTENT_ENCRYPTION
-from tests.test_jwe_oracle import decrypt, header_of
+from tests.jwe_oracle import decrypt, header_of
 from tests.test_jwe_roundtrip import _curve_key, _oct, _rsa
 
 SEED_ORDER = ("A128CBC_HS256", "A192CBC_HS384", "A256CBC_HS512", "A128CBC_HS256_DEPRECATED",

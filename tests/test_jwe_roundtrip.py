@@ -21,7 +21,7 @@ from jwcrypto.jwk import JWK
 from jose_engine.errors import SecurityWarning
 from jose_engine.jwe import ENCRYPTION_METHODS, KEY_MANAGEMENT_ALGORITHMS, build_encrypter
 from jose_engine.jwe.content import CONTENT_ENCRYPTION
-from tests.test_jwe_oracle import decrypt, header_of
+from tests.jwe_oracle import decrypt, header_of
 
 CURVES = [("EC", "P-256"), ("OKP", "X25519"), ("EC", "P-384"), ("OKP", "X448"), ("EC", "P-521")]
 KW_OCTETS = {"128": 16, "192": 24, "256": 32}

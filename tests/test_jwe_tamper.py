@@ -15,7 +15,7 @@ import pytest
 from jwcrypto.jwk import JWK
 
 from jose_engine.jwe import ENCRYPTION_METHODS, KEY_MANAGEMENT_ALGORITHMS
-from tests.test_jwe_oracle import Refused, decrypt
+from tests.jwe_oracle import Refused, decrypt
 from tests.test_jwe_roundtrip import build, recipient
 
 PLAINTEXT = b'{"iss":"https://issuer.example","sub":"alice","exp":1700000000}'

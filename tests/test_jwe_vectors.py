@@ -25,7 +25,7 @@ from jose_engine.jwe.concatkdf import concat_kdf, other_info
 from jose_engine.jwe.content import BY_ENC, CONTENT_ENCRYPTION
 from jose_engine.jwe.ecdh import CURVES
 from jose_engine.jwe.legacy import derive_cek_cik
-from tests.test_jwe_oracle import decrypt, header_of
+from tests.jwe_oracle import decrypt, header_of
 from tests.vectorfiles import load, octets
 
 
