@@ -14,12 +14,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import JoseEngineError, KeySetError
+from ..errors import JoseEngineError
 from ..fields import Members
 from . import logs
 from .auth import Authenticator
@@ -286,7 +287,13 @@ def create_app(config: ServiceConfig, storage: Storage | None = None) -> Starlet
         installed = False
         if hup is not None:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(hup, lambda: loop.create_task(_on_hup(service)))
+                tasks: set[asyncio.Task[None]] = set()  # held, so a reload is not collected
+
+                def on_hup() -> None:
+                    task = loop.create_task(_on_hup(service))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                loop.add_signal_handler(hup, on_hup)
                 installed = True
         logs.event("service_start", environments=list(config.environments), db=config.db,
                    keys=len(service.registry.snapshot.keys.keys))
@@ -296,7 +303,6 @@ def create_app(config: ServiceConfig, storage: Storage | None = None) -> Starlet
             if installed and hup is not None:
                 loop.remove_signal_handler(hup)
 
-    from starlette.middleware import Middleware
     app = Starlette(routes=routes(service), middleware=[Middleware(RequestLog)],
                     exception_handlers=_error_handlers(service), lifespan=lifespan)
     app.state.service = service
@@ -306,7 +312,7 @@ def create_app(config: ServiceConfig, storage: Storage | None = None) -> Starlet
 async def _on_hup(service: Service) -> None:
     try:
         done = await run_in_threadpool(service.registry.reload_keys)
-    except (JoseEngineError, KeySetError) as exc:
+    except JoseEngineError as exc:
         logs.event("keys_reload", logging.ERROR, outcome="refused", trigger="SIGHUP",
                    code=exc.code, message=str(exc))
         return
