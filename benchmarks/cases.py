@@ -336,11 +336,8 @@ class Built:
 def build(case: Case) -> Built:
     """Compile the case's policy and prepare every implementation (not timed)."""
     compiled = compile_policy(case.policy(), keyset())
-    work = Workload.build(compiled, None, None)
-    data = case.data()
-    # Workload mints without data; the grid mints the case's data, parsed once as a dict.
-    work = Workload(compiled, work.route, None, data, None,
-                    functools.partial(compiled.mint, data), compiled.mint(data))
+    # The raw data is parsed once, here; every implementation gets the same dict.
+    work = Workload.build(compiled, orjson.dumps(case.data()), None)
     peers, skipped = peer_minters(work)
     material = Material.of(work)
     minters: dict[str, Minter] = {"ours": work.mint}
