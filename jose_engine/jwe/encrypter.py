@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..encoding import b64u_encode, json_bytes
 from ..errors import KeySetError, SecurityWarning, UnsupportedError
-from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption
+from ..randomness import random_bytes
+from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption, header_aad
 from .keymgmt import resolve
 from .management import BuildContext, Injected, KeyManager
 from .recipient import read_jwk
+
+_b64 = b64u_encode
 
 
 class Encrypter:
@@ -24,6 +26,7 @@ class Encrypter:
     """
 
     __slots__ = (
+        "encrypt",
         "_cipher",
         "_content",
         "_header_b64",
@@ -38,6 +41,8 @@ class Encrypter:
     alg: str
     enc: str
     kid: str | None
+    #: ``encrypt(plaintext) -> bytes``: the compact JWE of ``plaintext``, as ASCII bytes.
+    encrypt: Callable[[bytes], bytes]
     _content: ContentEncryption
     _manager: KeyManager
     _rng: Callable[[int], bytes]
@@ -58,6 +63,7 @@ class Encrypter:
             ("_header_prefix", header_json[:-1] + b","),
         ):
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "encrypt", self._per_token())
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Encrypter is immutable")
@@ -65,9 +71,22 @@ class Encrypter:
     def __repr__(self) -> str:
         return f"Encrypter(alg={self.alg!r}, enc={self.enc!r}, kid={self.kid!r})"
 
-    def encrypt(self, plaintext: bytes) -> bytes:
-        """The compact JWE of ``plaintext``, as ASCII bytes."""
-        return self._mint(plaintext, None)
+    def _per_token(self) -> Callable[[bytes], bytes]:
+        """The per-token function: a straight line for ``dir``, the general path otherwise."""
+        cipher, content = self._cipher, self._content
+        if cipher is None or content.aad_for is not header_aad:
+            mint = self._mint
+            return lambda plaintext: mint(plaintext, None)
+        # dir (RFC 7518 §4.5): empty encrypted key, key-bound cipher, AAD = header segment.
+        seal, rng, iv_len = cipher.seal, self._rng, content.iv_len
+        header = self._header_b64
+        prefix = header + b".."
+
+        def encrypt(plaintext: bytes) -> bytes:
+            iv = rng(iv_len)
+            ciphertext, tag = seal(iv, header, plaintext)
+            return b"".join((prefix, _b64(iv), b".", _b64(ciphertext), b".", _b64(tag)))
+        return encrypt
 
     def _mint(self, plaintext: bytes, injected: Injected | None) -> bytes:
         cek, encrypted_key, extra = self._manager.deliver(injected)
@@ -99,7 +118,7 @@ def protected_header_json(header: Mapping[str, Any]) -> bytes:
 def build_encrypter(
     jwk: Mapping[str, Any], method: str, *, kid: str | None, cty: str | None,
     typ: str | None, pbes2_count: int = 600_000,
-    rng: Callable[[int], bytes] = os.urandom,
+    rng: Callable[[int], bytes] = random_bytes,
 ) -> Encrypter:
     """An :class:`Encrypter` for ``jwk`` (a ``jwcrypto.jwk.JWK``) and the policy ``method``.
 
