@@ -3,6 +3,7 @@
     python benchmarks/report.py bench.json             # µs and ratios
     python benchmarks/report.py bench.json --ratios    # ratios only (machines differ)
     python benchmarks/report.py bench.json --stat min  # min instead of median
+    python benchmarks/report.py bench.json --paired    # ratios of back-to-back batches
 
 One row per case, in the order the cases ran: ours, the bare primitive (the fastest bare
 recipe when there are several), ours/bare, then each peer as µs and peer/ours, and the
@@ -22,17 +23,43 @@ PEERS = ("PyJWT", "joserfc", "jwcrypto", "python-jose")
 KINDS = ("JWS", "JWE", "growth")
 
 
-def load(path: Path, stat: str) -> dict[str, dict[str, Any]]:
-    """case -> {"kind": ..., impl: seconds}, from pytest-benchmark's JSON."""
+def load(path: Path, stat: str, *, paired: bool = False) -> dict[str, dict[str, Any]]:
+    """case -> {"kind": ..., impl: seconds}, from pytest-benchmark's JSON.
+
+    With ``paired``, the times are rebuilt from the paired ratios (ours = 1, a peer = its
+    ratio to ours, a bare recipe = 1 / ours' ratio to it), so every ratio below is paired.
+    """
     doc = json.loads(path.read_text())
     cases: dict[str, dict[str, Any]] = {}
+    pairs: dict[str, dict[str, dict[str, float]]] = {}
     for bench in doc["benchmarks"]:
         info = bench.get("extra_info", {})
         if "case" not in info:
             continue
         row = cases.setdefault(info["case"], {"kind": info.get("kind", "")})
         row[info["impl"]] = bench["stats"][stat]
+        pairs.setdefault(info["case"], {})[info["impl"]] = info.get("paired", {})
+    if paired:
+        for name, row in cases.items():
+            _rebuild_from_pairs(row, pairs[name])
     return cases
+
+
+def _rebuild_from_pairs(row: dict[str, Any], pairs: Mapping[str, Mapping[str, float]]) -> None:
+    scale = row.get("ours")
+    if scale is None:
+        return
+    for impl in list(row):
+        if impl in ("kind", "ours"):
+            continue
+        if impl.startswith("bare"):
+            ratio = pairs.get("ours", {}).get(impl)
+            row[impl] = scale / ratio if ratio else None
+        else:
+            ratio = pairs.get(impl, {}).get("ours")
+            row[impl] = scale * ratio if ratio else None
+    for impl in [k for k, v in row.items() if v is None]:
+        del row[impl]
 
 
 def bare_of(row: Mapping[str, Any]) -> tuple[str | None, float | None]:
@@ -101,8 +128,10 @@ def _md(cells: Iterable[str]) -> str:
 
 
 def render(cases: Mapping[str, Mapping[str, Any]], *, stat: str, ratios_only: bool) -> str:
-    out = [(f"Ratios of the {stat} time per token; ours/bare: how far above the primitive "
-            "alone we are; peer/ours: how many times slower the peer is."), ""]
+    what = ("median of paired batch ratios" if stat == "paired"
+            else f"ratios of the {stat} time per token")
+    out = [(f"{what[0].upper()}{what[1:]}; ours/bare: how far above the primitive alone we "
+            "are; peer/ours: how many times slower the peer is."), ""]
     for kind in KINDS:
         out += table(cases, kind, ratios_only=ratios_only)
     return "\n".join(out).rstrip() + "\n"
@@ -114,12 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stat", default="median", choices=("median", "min", "mean"),
                         help="which statistic of the rounds to compare (default median)")
     parser.add_argument("--ratios", action="store_true", help="ratios only, no µs")
+    parser.add_argument("--paired", action="store_true",
+                        help="ratios from back-to-back paired batches (robust to machine "
+                             "noise); implies --ratios")
     args = parser.parse_args(argv)
-    cases = load(args.json, args.stat)
+    cases = load(args.json, args.stat, paired=args.paired)
     if not cases:
         sys.stderr.write(f"{args.json}: no benchmark of the grid in this file\n")
         return 1
-    sys.stdout.write(render(cases, stat=args.stat, ratios_only=args.ratios))
+    stat = "paired" if args.paired else args.stat
+    sys.stdout.write(render(cases, stat=stat, ratios_only=args.ratios or args.paired))
     return 0
 
 

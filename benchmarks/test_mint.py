@@ -92,7 +92,15 @@ def time_case(timed: Callable[..., None], case: Case, impl: str) -> None:
     built = build(case)
     if impl in built.skipped:
         pytest.skip(f"{impl}: {built.skipped[impl]}")
-    timed(case, impl, built.minters[impl])
+    minters = built.minters
+    # Paired ratios: ours against each bare recipe, every peer against ours.
+    if impl == "ours":
+        refs = {b.label: minters[b.label] for b in case.bare}
+    elif impl.startswith("bare"):
+        refs = {}
+    else:
+        refs = {"ours": minters["ours"]}
+    timed(case, impl, minters[impl], refs)
 
 
 @pytest.mark.parametrize(("case", "impl"),
