@@ -2,9 +2,13 @@
 
 Each benchmark runs rounds of about ``ROUND_SECONDS`` (enough iterations that the timer's
 own cost vanishes) for ``--mint-budget`` seconds, so the whole grid takes a few minutes on
-two cores whatever the speed of the implementation. Run with::
+two cores whatever the speed of the implementation. Each benchmark then also times itself
+against its reference in back-to-back batches (``--paired-budget``), which gives ratios
+that hold on a shared, noisy machine. Run with::
 
-    pytest benchmarks/ --benchmark-json bench.json && python benchmarks/report.py bench.json
+    pytest benchmarks/ --benchmark-json bench.json
+    python benchmarks/report.py bench.json            # medians: µs and ratios
+    python benchmarks/report.py bench.json --paired   # paired ratios
 """
 
 from __future__ import annotations
