@@ -1,4 +1,5 @@
-"""The ``jose-engine`` command: mint tokens, make keys, and the runtime/service commands.
+"""jose-engine: mint JOSE tokens from gateway policies, make keys, apply policies to
+messages, serve the management API and measure speed.
 
 Bad input exits with status 2 and one line on stderr naming the field or kid at fault.
 """
@@ -14,11 +15,11 @@ from typing import Any
 
 from .errors import JoseEngineError
 
-# Subcommands that live beside their subsystem: module -> (name, help).
+# Subcommands that live beside their subsystem: (module, name, help, the extra it needs).
 _PLUGGED = (
-    ("jose_engine.runtime.cli", "apply", "run a policy on a gateway message (JSON)"),
-    ("jose_engine.service.cli", "serve", "run the management API and token service"),
-    ("jose_engine.bench", "bench", "measure minting speed with your own policy"),
+    ("jose_engine.runtime.cli", "apply", "run a policy on a gateway message (JSON)", "runtime"),
+    ("jose_engine.service.cli", "serve", "run the management API and token service", "service"),
+    ("jose_engine.bench", "bench", "measure minting speed with your own policy", "bench"),
 )
 
 
@@ -63,7 +64,7 @@ def _add_mint(sub: Any) -> None:
 
 def _add_keys(sub: Any) -> None:
     p = sub.add_parser("keys", help="make keys")
-    ksub = p.add_subparsers(dest="keys_command", required=True)
+    ksub = p.add_subparsers(dest="keys_command", metavar="generate", required=True)
     g = ksub.add_parser("generate", help="write a JWKS holding a new key")
     g.add_argument("--kty", required=True, choices=("oct", "RSA", "EC", "OKP"))
     g.add_argument("--crv", help="EC: P-256, P-384, P-521, secp256k1; "
@@ -83,33 +84,36 @@ def _add_keys(sub: Any) -> None:
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jose-engine", description=__doc__)
+    parser = argparse.ArgumentParser(prog="jose-engine", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_mint(sub)
     _add_keys(sub)
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    for module, name, help_ in _PLUGGED:
+    for module, name, help_, extra in _PLUGGED:
         if name == chosen:
-            _plug(sub, module, name, help_)
+            _plug(sub, module, name, help_, extra)
         else:
             # Imported only when chosen: ``mint`` must not pay for the server's imports.
             sub.add_parser(name, help=help_, add_help=False)
     return parser
 
 
-def _plug(sub: Any, module: str, name: str, help_: str) -> None:
+def _plug(sub: Any, module: str, name: str, help_: str, extra: str) -> None:
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
-        p = sub.add_parser(name, help=f"{help_} (unavailable: {exc.name} is not installed)")
-        p.set_defaults(func=_unavailable(name, exc.name or module))
+        p = sub.add_parser(name, help=help_, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_unavailable(name, exc.name or module, extra))
         return
     mod.add_parser(sub)
 
 
-def _unavailable(name: str, missing: str) -> Callable[[argparse.Namespace], int]:
+def _unavailable(name: str, missing: str, extra: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        raise JoseEngineError(f"'{name}' needs {missing}: pip install 'jose-engine[service]'")
+        raise JoseEngineError(f"'{name}' needs the {extra} extra ({missing} is not installed): "
+                              f"pip install -e '.[{extra}]' from the jose-engine checkout")
     return run
 
 

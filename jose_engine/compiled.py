@@ -117,12 +117,19 @@ class CompiledPolicy:
         try:
             return self._seals[credential if credential is not None else self._fallback]
         except KeyError:
-            if credential is None:
-                raise MintError("no credential: name one, or give the key set a "
-                                "defaultCredential or a credential named after the issuer",
-                                path="credential") from None
-            raise MintError("unknown credential, or it lacks a key this policy needs",
-                            path="credential") from None
+            raise self._credential_error(credential) from None
+
+    def _credential_error(self, credential: str | None) -> MintError:
+        if credential is None:
+            return MintError("no credential: name one, or give the key set a "
+                             "defaultCredential or a credential named after the issuer",
+                             path="credential")
+        shown = repr(credential[:64])
+        if credential not in self.keys.credentials:
+            return MintError(f"{shown} is not a credential of the key set", path="credential")
+        slot = "sign" if self._kid("sign", credential) is None else "encrypt"
+        return MintError(f"{shown} has no {slot} key, which this policy needs",
+                         path="credential")
 
     # -- compile time ----------------------------------------------------------------------
 
@@ -187,7 +194,10 @@ class CompiledPolicy:
         if p.sign:
             assert sign_kid is not None
             key = self.keys.get(sign_kid, _field("sign", p))
-            alg, signer = build_signer(key, sign_kid)
+            try:
+                alg, signer = build_signer(key, sign_kid)
+            except KeySetError as exc:
+                raise KeySetError(exc.message, kid=exc.kid, path=_field("sign", p)) from None
             header["alg"] = alg.name
             if key.get("kid"):
                 header["kid"] = key["kid"]
@@ -207,11 +217,16 @@ class CompiledPolicy:
 
     def _encrypter(self, kid: str, *, typ: str | None, cty: str | None) -> Encrypter:
         from .jwe import build_encrypter
-        key = self.keys.get(kid, _field("encrypt", self.policy))
+        field = _field("encrypt", self.policy)
+        key = self.keys.get(kid, field)
         method = self.policy.encryption_method
         assert method is not None
-        return build_encrypter(key, method.value, kid=key.get("kid"), cty=cty, typ=typ,
-                               pbes2_count=self._pbes2_count, rng=self._rng)
+        try:
+            return build_encrypter(key, method.value, kid=key.get("kid"), cty=cty, typ=typ,
+                                   pbes2_count=self._pbes2_count, rng=self._rng)
+        except KeySetError as exc:
+            raise KeySetError(exc.message, kid=exc.kid if exc.kid is not None else kid,
+                              path=field) from None
 
 
 def _field(op: Operation, p: Policy) -> str:

@@ -19,11 +19,8 @@ class JoseEngineError(ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if self.path:
-            return f"{self.path}: {self.message}"
-        if self.kid is not None:
-            return f"key {self.kid!r}: {self.message}"
-        return self.message
+        text = self.message if self.kid is None else f"key {self.kid!r}: {self.message}"
+        return f"{self.path}: {text}" if self.path else text
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready form for services: code, message and the field or kid at fault."""

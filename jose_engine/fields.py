@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -91,7 +92,9 @@ class Members:
         allowed = self._seen.union(extra_allowed)
         for name in self.obj:
             if name not in allowed:
-                raise PolicyError("unknown member", path=self.at(str(name)))
+                near = difflib.get_close_matches(str(name), sorted(allowed), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise PolicyError(f"unknown member{hint}", path=self.at(str(name)))
 
 
 def enum_value(value: object, kind: type[E], path: str) -> E:

@@ -51,8 +51,8 @@ class KeySet:
         try:
             return self.keys[kid]
         except KeyError:
-            raise KeySetError(f"no key with this kid in the key set (asked by {path})",
-                              kid=kid) from None
+            raise KeySetError("no key with this kid in the key set", kid=kid,
+                              path=path) from None
 
     def public_jwks(self) -> dict[str, Any]:
         """The public halves of every asymmetric key, for verifiers; never a private member."""

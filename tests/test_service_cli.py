@@ -40,7 +40,7 @@ def test_bad_settings_stop_the_start_with_one_line(tmp_path: Path, tokens: str |
     done = serve(tmp_path, *args, tokens=tokens)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and needle in done.stderr
-    assert done.stderr.startswith("jose-engine serve: error: ")
+    assert done.stderr.startswith("jose-engine: error: ")
 
 
 def test_a_database_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:

@@ -175,12 +175,14 @@ def _token_request(body: Any) -> tuple[Any, str | None]:
     if body is None:
         return None, None
     try:
-        m = Members(body, "")
+        m = Members(body, "body")
         data = m.raw("data")
         credential = m.string("credential")
         m.refuse_unknown()
     except JoseEngineError as exc:
-        raise ServiceError.from_core(exc) from None
+        # A token request is not a policy: same message and field, its own code.
+        raise ServiceError(400, "invalid_request", f"{exc} (expected data, credential)",
+                           exc.path) from None
     return data, credential
 
 

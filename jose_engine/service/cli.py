@@ -11,6 +11,12 @@ import os
 import sys
 from typing import Any
 
+# The serve command's own dependencies (the ``service`` extra), imported up front so that a
+# missing one is reported by the main CLI as one line naming the extra, before any file is
+# touched.
+import starlette  # noqa: F401
+import uvicorn
+
 from ..errors import JoseEngineError
 from .config import (
     CONFIG_ENV,
@@ -73,10 +79,8 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except (ConfigError, JoseEngineError, RuntimeError) as exc:
         line = " ".join(str(exc).split())
-        sys.stderr.write(f"jose-engine serve: error: {line}\n")
+        sys.stderr.write(f"jose-engine: error: {line}\n")
         return EXIT_BAD_CONFIG
-    import uvicorn
-
     from .logs import logging_config
     os.environ[CONFIG_ENV] = config.to_env()
     uvicorn.run("jose_engine.service.app:app_from_environment", factory=True,
