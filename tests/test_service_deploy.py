@@ -78,7 +78,8 @@ def test_data_becomes_claims_and_a_credential_can_be_named(client: httpx.Client,
     r = mint(client, "production", "with-data", credential="nobody")
     assert r.status_code == 400 and r.json()["field"] == "credential"
     r = mint(client, "production", "with-data", dta={})
-    assert r.status_code == 400 and r.json()["field"] == "dta"
+    assert r.status_code == 400 and r.json()["field"] == "body.dta"
+    assert r.json()["code"] == "invalid_request"
 
 
 def test_an_inactive_policy_mints_nothing(client: httpx.Client) -> None:
