@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from .claimvalues import calendar_expiry, fixed_lifetime_ms
-from .randomness import random_bytes
+from .randomness import uuid4, uuid4_text
 from .errors import DataError
 from .policy import Policy
 
@@ -39,35 +39,31 @@ def static_claims(policy: Policy) -> dict[str, Any]:
     return claims
 
 
-# The variant nibble of a v4 UUID (RFC 9562 §4.1): 10xx, from any random hex digit.
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-def uuid4(random: bytes) -> str:
-    """RFC 9562 §5.4 version 4 UUID text from 16 random octets."""
-    h = random.hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-# Each per-token member as an f-string field; the render function is written for the
-# policy's exact shape once, at compile time (as attrs and dataclasses write __init__).
-_JTI = ('"jti":"{(h := rng(16).hex())[:8]}-{h[8:12]}-4{h[13:16]}-{VARIANT[h[16]]}'
-        '{h[17:20]}-{h[20:]}"')
+# Each per-token member as an f-string field. The code that renders the claims is written
+# for the policy's exact shape once, at compile time (as attrs and dataclasses write
+# __init__), and the compiled policy extends it with its signing and encryption steps.
 _EXP = {
     "seconds": '"exp":{t + EXP_SECONDS}',
     "fraction": '"exp":{floor(now + EXP_SECONDS)}',
     "calendar": '"exp":{calendar_expiry(now, *EXP_CALENDAR)}',
 }
-_RENDER = """\
-def render(value=None, text=None):
+_CLAIMS_CODE = """\
     now = clock()
     t = floor(now)
-    head = f'{{{MEMBERS}'.encode()
+    claims = f'{{{MEMBERS}'.encode()
     if value is None:
-        return head + b"}"
-    raw = raw_member(value, text)
-    return head + SEP + raw + b"}" if raw else head + b"}"
+        claims += b"}"
+    else:
+        raw = raw_member(value, text)
+        claims = claims + SEP + raw + b"}" if raw else claims + b"}"
 """
+
+
+def write_function(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
+    """Compile generated ``source`` in ``namespace`` and return its function ``name``."""
+    exec(compile(source, f"<jose_engine {name}>", "exec"), namespace)
+    function: Callable[..., Any] = namespace[name]
+    return function
 
 
 class ClaimsTemplate:
@@ -75,9 +71,11 @@ class ClaimsTemplate:
 
     ``render(value=None, text=None) -> bytes``: ``value`` is the raw data as a parsed JSON
     value (``None``: no raw data) and ``text`` its source text, when it came as text.
+    ``code`` and ``namespace`` are the generated lines that leave the claims in ``claims``,
+    for callers that write a longer per-token function around them.
     """
 
-    __slots__ = ("render", "protected", "_holder", "_escape")
+    __slots__ = ("render", "code", "namespace", "protected", "_holder", "_escape")
 
     def __init__(self, policy: Policy, clock: Clock | None = None,
                  rng: Random | None = None):
@@ -88,29 +86,29 @@ class ClaimsTemplate:
         holder = policy.jwt_claims_claim
         self._holder = None if holder is None else _dumps(holder) + b":"
         self._escape = policy.escape_json_string
-        self.render: Callable[..., bytes] = self._compile(policy, static, clock, rng)
-
-    def _compile(self, policy: Policy, static: dict[str, Any], clock: Clock | None,
-                 rng: Random | None) -> Callable[..., bytes]:
-        namespace: dict[str, Any] = {
-            "clock": clock or time.time, "rng": rng or random_bytes, "floor": math.floor,
-            "VARIANT": _VARIANT, "calendar_expiry": calendar_expiry,
-            "raw_member": self._raw, "STATIC": _dumps(static)[1:-1].decode(),
+        self.namespace: dict[str, Any] = {
+            "clock": clock or time.time, "floor": math.floor,
+            "jti": uuid4_text if rng is None else lambda: uuid4(rng(16)),
+            "calendar_expiry": calendar_expiry, "raw_member": self._raw,
+            "STATIC": _dumps(static)[1:-1].decode(),
         }
+        self.code = self._claims_code(policy, static)
+        self.render: Callable[..., bytes] = write_function(
+            "def render(value=None, text=None):\n" + self.code + "    return claims\n",
+            dict(self.namespace), "render")
+
+    def _claims_code(self, policy: Policy, static: dict[str, Any]) -> str:
         members = []
         if policy.add_issue_time:
             members.append('"iat":{t}')
         if policy.add_jwt_id:
-            members.append(_JTI)
+            members.append('"jti":"{jti()}"')
         if policy.add_expiration_time:
-            members.append(self._exp_member(policy, namespace))
+            members.append(self._exp_member(policy, self.namespace))
         if static:
             members.append("{STATIC}")
-        namespace["SEP"] = b"," if members else b""
-        source = _RENDER.replace("{MEMBERS}", ",".join(members))
-        exec(compile(source, "<jose_engine.claims render>", "exec"), namespace)
-        render: Callable[..., bytes] = namespace["render"]
-        return render
+        self.namespace["SEP"] = b"," if members else b""
+        return _CLAIMS_CODE.replace("{MEMBERS}", ",".join(members))
 
     @staticmethod
     def _exp_member(policy: Policy, namespace: dict[str, Any]) -> str:
@@ -127,14 +125,10 @@ class ClaimsTemplate:
         return _EXP["fraction"]
 
     def _raw(self, value: Any, text: str | None) -> bytes:
-        holder = self._holder
         try:
-            if holder is not None:
-                if self._escape or isinstance(value, _Text):
-                    # escapeJsonString: the document's text as one JSON string.
-                    return holder + _dumps(text if text is not None else _dumps(value).decode())
-                return holder + _dumps(value)
-            if not isinstance(value, dict):
+            if self._holder is not None:
+                return self._holder + _dumps(self._holder_value(value, text))
+            if value.__class__ is not dict and not isinstance(value, dict):
                 raise DataError("the raw data must be a JSON object to become claims; set "
                                 "jwtClaimsClaim to embed other data as one claim",
                                 path="data")
@@ -145,6 +139,13 @@ class ClaimsTemplate:
         except _JSON_ERROR as exc:
             raise DataError(f"the raw data cannot be encoded as JSON ({exc})",
                             path="data") from None
+
+    def _holder_value(self, value: Any, text: str | None) -> Any:
+        """The value of the ``jwtClaimsClaim`` claim for this raw data."""
+        if self._escape or isinstance(value, _Text):
+            # escapeJsonString, or text that is not JSON: the document's text as a string.
+            return text if text is not None else _dumps(value).decode()
+        return value
 
 
 class _Text(str):

@@ -8,17 +8,18 @@ compiled policy is immutable and safe to share between threads.
 from __future__ import annotations
 
 import time
+from binascii import b2a_base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .claims import ClaimsTemplate, Clock, Random, parse_raw
-from .randomness import random_bytes
-from .encoding import b64u_encode, json_bytes
+from .claims import ClaimsTemplate, Clock, Random, parse_raw, write_function
+from .encoding import URLSAFE, b64u_encode, json_bytes
 from .errors import KeySetError, MintError
-from .keys import KeySet, Operation, load_keyset
 from .jws import Signer, build_signer
+from .keys import KeySet, Operation, load_keyset
 from .policy import Policy, PolicyDocument, load_policy
+from .randomness import random_bytes
 
 if TYPE_CHECKING:
     from .jwe import Encrypter
@@ -26,9 +27,35 @@ if TYPE_CHECKING:
 _b64 = b64u_encode
 DEFAULT_PBES2_COUNT = 600_000
 Resolver = Callable[[Any], str]
+RouteMinter = Callable[[Any, "str | None"], str]
 
-
-Seal = Callable[[bytes], bytes]
+# The sealing lines of each route kind, appended to the claims code (claims.py) to make one
+# straight-line function per route. ``B64(x)`` is base64url without padding, in two C calls.
+_B64 = 'b2a({}, newline=False).translate(URLSAFE, b"=")'
+_SEAL_CODE = {
+    "jws": """\
+    si = HEADER + {b64_claims}
+    return (si + b"." + {b64_sig}).decode()
+""",
+    "nested": """\
+    si = HEADER + {b64_claims}
+    return encrypt(si + b"." + {b64_sig}).decode()
+""",
+    "encrypted": """\
+    return encrypt(claims).decode()
+""",
+    "unsecured": """\
+    return (HEADER + {b64_claims} + b".").decode()
+""",
+}
+_ROUTE_FUNCTION = "def mint_route(value=None, text=None):\n"
+# The public mint of the default route: the credential dispatch, then the same lines.
+_DEFAULT_FUNCTION = """\
+def mint(data=None, *, credential=None):
+    if credential is not None:
+        return by_credential(data, credential)
+    value, text = data, None
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,21 +70,27 @@ class Route:
     signer: Signer | None  # None: Unsecured JWT (RFC 7519 §6) or encrypted-only
     encrypter: Encrypter | None
 
-    def sealer(self) -> Seal:
-        """claims JSON -> compact token, as one closure shaped for this route."""
-        header, signer, encrypter = self.header, self.signer, self.encrypter
-        if signer is None:
-            if encrypter is not None:
-                return encrypter.encrypt
-            return lambda claims: header + _b64(claims) + b"."
+    @property
+    def kind(self) -> str:
+        if self.signer is None:
+            return "unsecured" if self.encrypter is None else "encrypted"
+        return "jws" if self.encrypter is None else "nested"
 
-        def jws(claims: bytes) -> bytes:
-            signing_input = header + _b64(claims)
-            return signing_input + b"." + _b64(signer(signing_input))
-        if encrypter is None:
-            return jws
-        encrypt = encrypter.encrypt
-        return lambda claims: encrypt(jws(claims))
+    def sign(self, claims: bytes) -> bytes:
+        """The compact JWS (or Unsecured JWT) of ``claims``: this route's first stage."""
+        signing_input = self.header + _b64(claims)
+        if self.signer is None:
+            return signing_input + b"."
+        return signing_input + b"." + _b64(self.signer(signing_input))
+
+    def code(self) -> tuple[str, dict[str, Any]]:
+        """The lines that turn ``claims`` into the returned token, and what they use."""
+        source = _SEAL_CODE[self.kind].format(b64_claims=_B64.format("claims"),
+                                              b64_sig=_B64.format("sign(si)"))
+        names = {"HEADER": self.header, "sign": self.signer, "b2a": b2a_base64,
+                 "URLSAFE": URLSAFE,
+                 "encrypt": self.encrypter.encrypt if self.encrypter else None}
+        return source, names
 
 
 class CompiledPolicy:
@@ -73,31 +106,35 @@ class CompiledPolicy:
         self._rng = rng or random_bytes
         self.clock: Clock = clock or time.time
         self._pbes2_count = pbes2_count
-        self._claims = ClaimsTemplate(self.policy, self.clock, self._rng)
-        self._render = self._claims.render
+        self._claims = ClaimsTemplate(self.policy, self.clock, rng)
         self._fallback = self._fallback_credential()
         self._routes = self._build_routes()
-        self._seals: dict[str | None, Seal] = {k: r.sealer() for k, r in self._routes.items()}
-        self._default_seal = self._seals.get(self._fallback)
+        self._minters = {k: self._write(r, _ROUTE_FUNCTION, "mint_route")
+                         for k, r in self._routes.items()}
         default = self._routes.get(self._fallback)
-        if default is None:
+        if default is not None:
+            # The instance attribute shadows the method below: same signature, no extra call.
+            self.mint = self._write(default, _DEFAULT_FUNCTION, "mint")  # type: ignore[method-assign]
+        else:
             default = next(iter(self._routes.values()))
         self.alg: str = default.alg
         self.enc: str | None = default.enc
+
+    def _write(self, route: Route, head: str, name: str) -> Callable[..., str]:
+        seal, names = route.code()
+        namespace = {**self._claims.namespace, **names, "by_credential": self._by_credential}
+        return write_function(head + self._claims.code + seal, namespace, name)
 
     # -- per token -------------------------------------------------------------------------
 
     def mint(self, data: Any = None, *, credential: str | None = None) -> str:
         """Mint one compact token; ``data`` is the raw data as a parsed JSON value."""
-        seal = self._default_seal if credential is None else None
-        if seal is None:
-            seal = self._seal(credential)
-        return seal(self._render(data)).decode("ascii")
+        return self._by_credential(data, credential)
 
     def mint_raw(self, raw: bytes | str | None, *, credential: str | None = None) -> str:
         """Mint from raw message text: JSON when it parses, otherwise plain text."""
         value, text = parse_raw(raw)
-        return self._seal(credential)(self._render(value, text)).decode("ascii")
+        return self._minter(credential)(value, text)
 
     def apply(self, message: Any, *, credential: str | None = None) -> Any:
         """Run the policy on a gateway message; see :func:`jose_engine.runtime.apply_policy`."""
@@ -106,16 +143,19 @@ class CompiledPolicy:
 
     def route(self, credential: str | None = None) -> Route:
         """The keys, header, signer and encrypter a credential's tokens go through."""
-        self._seal(credential)  # the same errors as minting for an unusable credential
+        self._minter(credential)  # the same errors as minting for an unusable credential
         return self._routes[credential if credential is not None else self._fallback]
 
-    def render_claims(self, data: Any = None) -> bytes:
+    def render_claims(self, data: Any = None, text: str | None = None) -> bytes:
         """The claims JSON a token would carry for ``data`` (for tools and benchmarks)."""
-        return self._render(data)
+        return self._claims.render(data, text)
 
-    def _seal(self, credential: str | None) -> Seal:
+    def _by_credential(self, data: Any, credential: str | None) -> str:
+        return self._minter(credential)(data, None)
+
+    def _minter(self, credential: str | None) -> RouteMinter:
         try:
-            return self._seals[credential if credential is not None else self._fallback]
+            return self._minters[credential if credential is not None else self._fallback]
         except KeyError:
             raise self._credential_error(credential) from None
 

@@ -1,4 +1,4 @@
-"""Random octets for IVs, CEKs, salts and ``jti``: the OS CSPRNG, read in batches.
+"""Random octets for IVs, CEKs and salts, and ``jti`` UUIDs: the OS CSPRNG, read in batches.
 
 One ``os.urandom`` call costs a system call, as much as an AEAD call on a token; reading a
 batch at once and handing out slices keeps the per-token cost low. Each size has a queue of
@@ -13,11 +13,17 @@ from collections import deque
 
 _BATCH = 256
 _queues: dict[int, deque[bytes]] = {}
+_uuids: deque[str] = deque()
+# The variant nibble of a v4 UUID (RFC 9562 §4.1): 10xx, from any random hex digit.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_VERSION_4 = bytes(x & 0x0F | 0x40 for x in range(256))
+_VARIANT_10 = bytes(x & 0x3F | 0x80 for x in range(256))
 
 
 def _after_fork() -> None:
     for queue in _queues.values():
         queue.clear()
+    _uuids.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -38,3 +44,30 @@ def random_bytes(n: int) -> bytes:
         if n > 64:
             return os.urandom(n)
         return _refill(n)
+
+
+def uuid4(random: bytes) -> str:
+    """RFC 9562 §5.4 version 4 UUID text from 16 random octets."""
+    h = random.hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+def uuid4_text() -> str:
+    """A random version 4 UUID, each handed out once; formatted in batches."""
+    try:
+        return _uuids.popleft()
+    except IndexError:
+        batch = _uuid_batch()
+        _uuids.extend(batch[1:])
+        return batch[0]
+
+
+def _uuid_batch() -> list[str]:
+    block = bytearray(os.urandom(16 * _BATCH))
+    # RFC 9562 §5.4: version 4 in octet 6's high nibble, variant 10 in octet 8's top bits;
+    # one translate per column sets them for the whole batch.
+    block[6::16] = block[6::16].translate(_VERSION_4)
+    block[8::16] = block[8::16].translate(_VARIANT_10)
+    h = block.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-"
+            f"{h[i + 20:i + 32]}" for i in range(0, len(h), 32)]
