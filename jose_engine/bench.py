@@ -56,7 +56,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--credential", help="credential for signByIssuer / encryptByIssuer")
     p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
                    help=f"seconds per implementation (default {DEFAULT_SECONDS:g}); the stage "
-                        f"split adds {STAGE_SHARE:.0%} of it")
+                        f"split adds {STAGE_SHARE:.0%}% of it")
     p.add_argument("--threads", type=int, default=1,
                    help="threads minting at once; tokens/s is their total (default 1)")
     p.add_argument("--compare", action="store_true",
@@ -133,36 +133,22 @@ class Workload:
         else:
             mint = functools.partial(compiled.mint, value, credential=credential)
         sample = str(mint())  # raises the MintError/DataError a bad input deserves
-        # XXX: reads CompiledPolicy._routes; a public ``route(credential)`` would do.
-        routes = compiled._routes
-        route = routes[credential] if credential in routes else routes[compiled._fallback]
-        return cls(compiled, route, credential, value, text, mint, sample)
+        return cls(compiled, compiled.route(credential), credential, value, text, mint, sample)
 
     def stages(self) -> tuple[Callable[[], bytes], Callable[[bytes], bytes] | None,
                               Callable[[bytes], bytes] | None]:
         """(claims, sign, encrypt) callables whose composition is ``mint``; None: no stage.
 
         An Unsecured JWT's "sign" stage is its assembly (header, payload, empty signature).
-
-        XXX: mirrors ``Route.sealer`` and reads ``CompiledPolicy._claims``; public
-        ``Route.sign(claims)`` / ``Route.encrypt(jws)`` hooks would remove the copy.
         """
-        route, value, text = self.route, self.value, self.text
-        render = functools.partial(self.compiled._claims.render, value, text)
-        header, signer, b64 = route.header, route.signer, b64u_encode
-
-        def sign(claims: bytes) -> bytes:
-            if signer is None:
-                return header + b64(claims) + b"."
-            signing_input = header + b64(claims)
-            return signing_input + b"." + b64(signer(signing_input))
-
+        route = self.route
+        render = functools.partial(self.compiled.render_claims, self.value, self.text)
         encrypter = route.encrypter
         if encrypter is None:
-            return render, sign, None
-        if signer is None:
+            return render, route.sign, None
+        if route.signer is None:
             return render, None, encrypter.encrypt
-        return render, sign, encrypter.encrypt
+        return render, route.sign, encrypter.encrypt
 
     @property
     def signs(self) -> bool:

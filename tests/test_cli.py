@@ -113,3 +113,10 @@ def test_the_unsecured_example_warns_on_stderr_and_still_mints() -> None:
               "--keys", str(EXAMPLES / "keys.json"))
     assert out.returncode == 0 and "warning" in out.stderr
     assert out.stdout.strip().endswith(".")
+
+
+@pytest.mark.parametrize("command", [[], ["mint"], ["keys", "generate"], ["apply"],
+                                     ["serve"], ["bench"]], ids=str)
+def test_every_help_page_prints(command: list[str]) -> None:
+    out = run(*command, "--help")
+    assert out.returncode == 0 and "usage: jose-engine" in out.stdout and out.stderr == ""
