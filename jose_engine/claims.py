@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import orjson
 
 from .claimvalues import calendar_expiry, fixed_lifetime_ms
+from .encoding import InvalidJSON, loads_json
 from .randomness import uuid4, uuid4_text
 from .errors import DataError
 from .policy import Policy
@@ -20,7 +19,6 @@ Clock = Callable[[], float]
 Random = Callable[[int], bytes]
 _dumps = orjson.dumps
 _JSON_ERROR = orjson.JSONEncodeError
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def static_claims(policy: Policy) -> dict[str, Any]:
@@ -163,15 +161,14 @@ def parse_raw(raw: bytes | str | None) -> tuple[Any, str | None]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise DataError("the raw data is not UTF-8 text", path="data") from None
-    else:
+    elif isinstance(raw, str):
         text = raw
+    else:
+        raise DataError(f"raw data must be bytes or text, not {type(raw).__name__}",
+                        path="data")
     if not text.strip():
         return None, None
     try:
-        if _LONG_DIGITS.search(text):
-            # orjson reads integers past 64 bits as floats; the stdlib keeps them exact, and
-            # encoding then refuses them instead of minting a rounded claim.
-            return json.loads(text), text
-        return orjson.loads(text), text
-    except ValueError:  # both libraries' decode errors subclass ValueError
+        return loads_json(text), text
+    except InvalidJSON:  # not strict JSON (NaN, 1e400, too deep...): text, as XML would be
         return _Text(text), text

@@ -38,6 +38,8 @@ def _boolean(text: str, path: str) -> bool:
 
 def _ranged(bounds: tuple[int, int], kind: str) -> Callable[[str, str], int]:
     def parse(text: str, path: str) -> int:
+        if len(text) > 24:  # no 64-bit integer needs more; int() of huge text is slow
+            raise PolicyError(f"out of range for an {kind} claim", path=path)
         if not _INT.fullmatch(text):
             raise PolicyError(f"expected a whole number for an {kind} claim", path=path)
         value = int(text)
@@ -113,11 +115,19 @@ _MONTHS_PER = {TimeUnit.MONTHS: 1, TimeUnit.YEARS: 12}
 MAX_CALENDAR_MONTHS = 12_000
 
 
+MAX_LIFETIME_MS = 1000 * 366 * 86_400_000  # a thousand years, in any unit
+
+
 def check_lifetime(unit: TimeUnit, value: int, path: str) -> None:
-    """Refuse calendar lifetimes too long to compute (over a thousand years)."""
+    """Refuse lifetimes over a thousand years: beyond any token's use, and datetime's range."""
     months = _MONTHS_PER.get(unit)
-    if months is not None and value * months > MAX_CALENDAR_MONTHS:
-        raise PolicyError(f"at most {MAX_CALENDAR_MONTHS // months} {unit.value}", path=path)
+    if months is not None:
+        if value * months > MAX_CALENDAR_MONTHS:
+            raise PolicyError(f"at most {MAX_CALENDAR_MONTHS // months} {unit.value}",
+                              path=path)
+    elif value * _FIXED_MS[unit] > MAX_LIFETIME_MS:
+        raise PolicyError(f"at most {MAX_LIFETIME_MS // _FIXED_MS[unit]} {unit.value} "
+                          "(a thousand years)", path=path)
 
 
 def fixed_lifetime_ms(unit: TimeUnit, value: int) -> int | None:

@@ -156,13 +156,16 @@ class CompiledPolicy:
     def _minter(self, credential: str | None) -> RouteMinter:
         try:
             return self._minters[credential if credential is not None else self._fallback]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable credential
             raise self._credential_error(credential) from None
 
     def _credential_error(self, credential: str | None) -> MintError:
         if credential is None:
             return MintError("no credential: name one, or give the key set a "
                              "defaultCredential or a credential named after the issuer",
+                             path="credential")
+        if not isinstance(credential, str):
+            return MintError(f"expected a credential name, got {type(credential).__name__}",
                              path="credential")
         shown = repr(credential[:64])
         if credential not in self.keys.credentials:

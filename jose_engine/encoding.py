@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import math
+import re
 from binascii import b2a_base64
+from typing import Any
 
 import orjson
 
@@ -36,3 +40,36 @@ def b64u_decode(data: str | bytes) -> bytes:
 def json_bytes(value: object) -> bytes:
     """Compact UTF-8 JSON, no escaped ``/``, as every segment we emit needs."""
     return orjson.dumps(value)
+
+
+class InvalidJSON(ValueError):
+    """Text that is not strict JSON (RFC 8259), or that JSON cannot hold exactly."""
+
+
+# orjson reads integers past 64 bits as floats; text with a run this long goes to the stdlib,
+# which keeps them exact (our encoder then refuses them rather than rounding).
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidJSON(f"{name} is not JSON (RFC 8259 §6)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidJSON("a number too large for a double")
+    return value
+
+
+def loads_json(data: bytes | str) -> Any:
+    """Parse strict JSON: no NaN or Infinity, big integers exact, depth errors as InvalidJSON."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    try:
+        if _LONG_DIGITS.search(raw) is None:
+            return orjson.loads(raw)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except (orjson.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidJSON(f"not valid JSON ({type(exc).__name__})") from None
+    except RecursionError:
+        raise InvalidJSON("JSON nested too deeply") from None

@@ -14,6 +14,26 @@ _TYPE_NAMES = {bool: "a boolean", str: "a string", int: "an integer", list: "an 
                dict: "an object"}
 
 
+def is_text(value: object) -> bool:
+    """A str that is valid Unicode (no lone surrogates), as JSON text must be (RFC 8259 §8.1)."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(value: str, path: str) -> str:
+    """``value``, or a PolicyError naming ``path`` when it holds a lone surrogate."""
+    if not is_text(value):
+        raise PolicyError("holds text that is not valid Unicode (a lone surrogate)", path=path)
+    return value
+
+
 def describe(value: object) -> str:
     """A short, secret-free name for what was received ("a string", "null"...)."""
     if value is None:
@@ -35,6 +55,8 @@ class Members:
         self._seen: set[str] = set()
 
     def at(self, name: str) -> str:
+        if not is_text(name):  # a path must print: escape what cannot be UTF-8
+            name = str(name).encode("utf-8", "backslashreplace").decode("utf-8")
         return f"{self.path}.{name}" if self.path else name
 
     def raw(self, name: str) -> Any:
@@ -58,7 +80,7 @@ class Members:
             return None
         if not isinstance(value, str):
             raise PolicyError(f"expected a string, got {describe(value)}", path=self.at(name))
-        return value
+        return check_text(value, self.at(name))
 
     def integer(self, name: str) -> int | None:
         value = self.raw(name)
@@ -85,6 +107,7 @@ class Members:
             if not isinstance(item, str) or not item:
                 raise PolicyError(f"expected a non-empty string, got {describe(item)}",
                                   path=f"{self.at(name)}[{i}]")
+            check_text(item, f"{self.at(name)}[{i}]")
         return tuple(value)
 
     def refuse_unknown(self, extra_allowed: Iterable[str] = ()) -> None:

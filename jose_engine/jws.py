@@ -13,10 +13,11 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwcrypto import jwk as jwcrypto_jwk
 
 from .encoding import b64u_decode
-from .errors import KeySetError
+from .errors import JoseEngineError, KeySetError
 from .keys import check_usage
 
 Signer = Callable[[bytes], bytes]
@@ -96,12 +97,33 @@ def build_signer(key: jwcrypto_jwk.JWK, kid: str) -> tuple[JWSAlgorithm, Signer]
         return alg, _hmac_signer(alg, key, kid)
     if not key.has_private:
         raise KeySetError("a public key cannot sign; the private key is needed", kid=kid)
-    private = key.get_op_key("sign")
+    try:
+        private = key.get_op_key("sign")
+    except (ValueError, TypeError, KeyError, jwcrypto_jwk.InvalidJWKValue,
+            jwcrypto_jwk.InvalidJWKOperation) as exc:
+        # Only the kind of failure is shown: library messages may quote key members.
+        raise KeySetError(f"not a usable private key ({type(exc).__name__})", kid=kid) from None
+    if alg.family is Family.EDDSA:
+        _check_okp_public(key, private, kid)
     return alg, _BUILDERS[alg.family](alg, private, kid)
 
 
+def _check_okp_public(key: jwcrypto_jwk.JWK, private: Any, kid: str) -> None:
+    """RFC 8037 §2: ``x`` must be the public key of ``d``, or verifiers would fail."""
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    try:
+        published = b64u_decode(key.get("x", ""))
+    except JoseEngineError:
+        published = b""
+    if published != public:
+        raise KeySetError("the JWK's 'x' is not the public key of its 'd'", kid=kid)
+
+
 def _hmac_signer(alg: JWSAlgorithm, key: jwcrypto_jwk.JWK, kid: str) -> Signer:
-    secret = b64u_decode(key.get("k", ""))
+    try:
+        secret = b64u_decode(key.get("k", ""))
+    except JoseEngineError:
+        raise KeySetError("the JWK's 'k' is not unpadded base64url", kid=kid) from None
     # RFC 7518 §3.2: a key of the same size as the hash output or larger MUST be used.
     if len(secret) < alg.size:
         raise KeySetError(f"{alg.name} needs a key of at least {alg.size * 8} bits, "

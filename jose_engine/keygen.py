@@ -20,6 +20,8 @@ _OCT_BITS = {"HS256": 256, "HS384": 384, "HS512": 512, "A128KW": 128, "A192KW": 
              "PBES2-HS256+A128KW": 256, "PBES2-HS384+A192KW": 256,
              "PBES2-HS512+A256KW": 256}
 _DEFAULT_CRV = {"EC": "P-256", "OKP": "Ed25519"}
+# Sizes past these take minutes to generate and buy nothing (RFC 7518 keys top out lower).
+_MAX_BITS = {"RSA": 16384, "oct": 4096}
 
 
 _CURVES = {"EC": ("P-256", "P-384", "P-521", "secp256k1"),
@@ -42,8 +44,8 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
                               path="--crv")
     default = _OCT_BITS.get(args.alg or "", 256) if args.kty == "oct" else 2048
     size = args.size or default
-    if size <= 0 or size % 8:
-        raise JoseEngineError("expected a positive number of bits, a multiple of 8",
+    if size <= 0 or size % 8 or size > _MAX_BITS[args.kty]:
+        raise JoseEngineError(f"expected a multiple of 8 bits, at most {_MAX_BITS[args.kty]}",
                               path="--size")
     return {"kty": args.kty, "size": size}
 

@@ -15,7 +15,7 @@ import orjson
 from jwcrypto import jwk as jwcrypto_jwk
 
 from .errors import KeySetError
-from .fields import describe
+from .fields import describe, is_text
 
 Operation = Literal["sign", "encrypt"]
 # RFC 7517 §4.3: the key_ops values that allow each of our operations.
@@ -80,18 +80,21 @@ def load_keyset(source: object) -> KeySet:
     keys = _import_keys(source.get("keys"))
     credentials = _credentials(source.get("credentials"), keys)
     default = source.get("defaultCredential")
-    if default is not None and default not in credentials:
+    if default is not None and (not isinstance(default, str) or default not in credentials):
         raise KeySetError(f"defaultCredential {str(default)[:64]!r} names no credential")
     return KeySet(keys, credentials, default)
 
 
 def _read_file(path: Path) -> Any:
     try:
-        return orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise KeySetError(f"cannot read key set file {str(path)!r}: {exc.strerror}") from None
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: an embedded NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) else "not a valid path"
+        raise KeySetError(f"cannot read key set file {str(path)[:200]!r}: {reason}") from None
+    try:
+        return orjson.loads(data)
     except orjson.JSONDecodeError:
-        raise KeySetError(f"key set file {str(path)!r} is not valid JSON") from None
+        raise KeySetError(f"key set file {str(path)[:200]!r} is not valid JSON") from None
 
 
 def _import_keys(members: object) -> dict[str, jwcrypto_jwk.JWK]:
@@ -112,12 +115,15 @@ def import_jwk(member: object, where: str) -> jwcrypto_jwk.JWK:
     if not isinstance(member, Mapping):
         raise KeySetError(f"{where} must be a JWK object, got {describe(member)}")
     kid = member.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise KeySetError(f"{where}.kid must be a string")
+    if kid is not None and not is_text(kid):
+        raise KeySetError(f"{where}.kid must be a string of valid Unicode")
+    for name in ("alg", "use", "kty", "crv"):
+        if name in member and not is_text(member[name]):
+            raise KeySetError(f"{where}.{name} must be a string", kid=kid)
     try:
         return jwcrypto_jwk.JWK(**member)
     except (jwcrypto_jwk.InvalidJWKValue, jwcrypto_jwk.InvalidJWKType,
-            jwcrypto_jwk.InvalidJWKUsage, ValueError, TypeError) as exc:
+            jwcrypto_jwk.InvalidJWKUsage, ValueError, TypeError, KeyError) as exc:
         # jwcrypto's messages may quote members; only the exception's kind is shown.
         reason = type(exc).__name__
         if kid is not None:
@@ -132,10 +138,14 @@ def _credentials(obj: object, keys: Mapping[str, Any]) -> dict[str, Credential]:
         raise KeySetError("'credentials' must map a credential name to its kids")
     out = {}
     for name, slots in obj.items():
+        if not is_text(name):
+            raise KeySetError("credential names must be strings of valid Unicode")
         if not isinstance(slots, Mapping) or set(slots) - {"sign", "encrypt"}:
             raise KeySetError(f"credential {name!r} must be {{'sign': kid, 'encrypt': kid}}")
         for slot in ("sign", "encrypt"):
             kid = slots.get(slot)
+            if kid is not None and not isinstance(kid, str):
+                raise KeySetError(f"credential {name!r} {slot} must be a kid (a string)")
             if kid is not None and kid not in keys:
                 raise KeySetError(f"credential {name!r} {slot} names an unknown kid", kid=kid)
         out[name] = Credential(name, slots.get("sign"), slots.get("encrypt"))

@@ -18,7 +18,7 @@ from .claimvalues import check_lifetime, parse_claim_value
 from .enums import (EncryptionMethod, HttpMethod, JoseTarget, OutputTarget, Pipeline,
                     TargetScope, TimeUnit, ValueType)
 from .errors import PolicyError, SecurityWarning
-from .fields import Members, describe
+from .fields import Members, check_text, describe
 from .variables import Variable, parse_variable
 
 POLICY_TYPE = "policy-jose-implementation"
@@ -144,8 +144,9 @@ def read_json_file(path: str | Path, what: str) -> Any:
     """Parse a JSON file; errors name the file, never its content."""
     try:
         data = Path(path).read_bytes()
-    except OSError as exc:
-        raise PolicyError(f"cannot read {what} file {str(path)!r}: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:  # ValueError: an embedded NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) else "not a valid path"
+        raise PolicyError(f"cannot read {what} file {str(path)[:200]!r}: {reason}") from None
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -325,8 +326,9 @@ def _claim_map(obj: object, path: str) -> dict[str, ClaimValue]:
     claims = {}
     for name in m.obj:
         entry = Members(m.raw(name), m.at(name))
-        if not name:
-            raise PolicyError("a claim name must not be empty", path=entry.path)
+        if not isinstance(name, str) or not name:
+            raise PolicyError("a claim name must be a non-empty string", path=entry.path)
+        check_text(name, entry.path)
         text = entry.raw("value")
         if isinstance(text, bool):
             text = "true" if text else "false"
@@ -334,6 +336,7 @@ def _claim_map(obj: object, path: str) -> dict[str, ClaimValue]:
             text = repr(text)
         if not isinstance(text, str):
             raise PolicyError(f"expected a string, got {describe(text)}", path=entry.at("value"))
+        check_text(text, entry.at("value"))
         vtype = entry.enum("valueType", ValueType, ValueType.STRING) or ValueType.STRING
         entry.refuse_unknown()
         value = parse_claim_value(text, vtype, entry.at("value"))

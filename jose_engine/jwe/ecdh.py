@@ -65,11 +65,15 @@ def _nist(crv: str, curve: ec.EllipticCurve, size: int) -> Curve:
 def _montgomery(crv: str, private_cls: Any, public_cls: Any) -> Curve:
     def load(key: RecipientKey) -> Any:
         try:
-            return public_cls.from_public_bytes(key.octets("x"))
+            public = public_cls.from_public_bytes(key.octets("x"))
+            # RFC 7748 §6.1: a low-order point gives an all-zero secret, which cryptography
+            # refuses; try one exchange now so such a key fails at compile, not per token.
+            private_cls.generate().exchange(public)
         except UnsupportedAlgorithm:
             raise UnsupportedError(f"this cryptography build has no {crv}") from None
         except ValueError:
-            raise key.refuse(f"JWK 'x' is not a {crv} public key") from None
+            raise key.refuse(f"JWK 'x' is not a usable {crv} public key") from None
+        return public
 
     def exchange(private: Any, public: Any) -> bytes:
         # RFC 8037 §3.2: Z is the X25519/X448 output; cryptography refuses an all-zero one.
