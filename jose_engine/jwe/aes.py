@@ -19,13 +19,13 @@ _BLOCK = 16
 class AesGcm:
     """AES-GCM with a 96-bit IV and a 128-bit tag (RFC 7518 §5.3)."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("aead",)
 
     def __init__(self, cek: bytes) -> None:
-        self._aead = AESGCM(cek)
+        self.aead = AESGCM(cek)
 
     def seal(self, iv: bytes, aad: bytes, plaintext: bytes) -> tuple[bytes, bytes]:
-        out = self._aead.encrypt(iv, plaintext, aad)
+        out = self.aead.encrypt(iv, plaintext, aad)
         return out[:-_GCM_TAG], out[-_GCM_TAG:]
 
 

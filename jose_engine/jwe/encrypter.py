@@ -10,6 +10,7 @@ from typing import Any
 from ..encoding import b64u_encode, json_bytes
 from ..errors import KeySetError, SecurityWarning, UnsupportedError
 from ..randomness import random_bytes
+from .aes import AesGcm
 from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption, header_aad
 from .keymgmt import resolve
 from .management import BuildContext, Injected, KeyManager
@@ -81,6 +82,8 @@ class Encrypter:
         seal, rng, iv_len = cipher.seal, self._rng, content.iv_len
         header = self._header_b64
         prefix = header + b".."
+        if isinstance(cipher, AesGcm):
+            return _gcm_dir(cipher.aead.encrypt, rng, iv_len, header, prefix)
 
         def encrypt(plaintext: bytes) -> bytes:
             iv = rng(iv_len)
@@ -102,6 +105,17 @@ class Encrypter:
 
     def _header_with(self, extra: dict[str, Any]) -> bytes:
         return b64u_encode(self._header_prefix + json_bytes(extra)[1:])
+
+
+def _gcm_dir(aead_encrypt: Callable[[bytes, bytes, bytes], bytes], rng: Callable[[int], bytes],
+             iv_len: int, header: bytes, prefix: bytes) -> Callable[[bytes], bytes]:
+    """dir + AES-GCM with no wrapper between the token and the AEAD call."""
+    def encrypt(plaintext: bytes) -> bytes:
+        iv = rng(iv_len)
+        sealed = aead_encrypt(iv, plaintext, header)  # ciphertext || 16-octet tag
+        return b"".join((prefix, _b64(iv), b".", _b64(sealed[:-16]), b".",
+                         _b64(sealed[-16:])))
+    return encrypt
 
 
 def protected_header_json(header: Mapping[str, Any]) -> bytes:
