@@ -1,4 +1,4 @@
-"""The grid: every case of :data:`benchmarks.cases.CASES` × every implementation.
+"""The grid: every case of :data:`benchmarks.cases.CASES` by every implementation.
 
 :func:`test_every_implementation_mints_the_same_token` runs first: it opens one token of
 each implementation with joserfc (verifying and decrypting with the case's keys) and checks

@@ -1,8 +1,16 @@
 """jose-engine: compiled JOSE policies that mint signed and nest-encrypted JWTs."""
 
 from .compiled import CompiledPolicy, compile_policy
-from .errors import (DataError, JoseEngineError, KeySetError, MessageError, MintError,
-                     PolicyError, SecurityWarning, UnsupportedError)
+from .errors import (
+                     DataError,
+                     JoseEngineError,
+                     KeySetError,
+                     MessageError,
+                     MintError,
+                     PolicyError,
+                     SecurityWarning,
+                     UnsupportedError,
+)
 from .keys import KeySet, load_keyset
 from .policy import Policy, PolicyDocument, load_policy
 

@@ -28,7 +28,7 @@ import orjson
 from .claims import parse_raw, static_claims
 from .claimvalues import calendar_expiry, fixed_lifetime_ms
 from .compiled import CompiledPolicy, Route, compile_policy
-from .encoding import b64u_decode, b64u_encode
+from .encoding import b64u_decode
 from .errors import JoseEngineError
 from .policy import Policy
 
@@ -359,7 +359,7 @@ def peer_minters(work: Workload) -> tuple[dict[str, Minter], dict[str, str]]:
             skipped[name] = "not installed"
         except Unsupported as exc:
             skipped[name] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a peer's own failure is reported, not ours
+        except Exception as exc:
             skipped[name] = f"failed: {type(exc).__name__}"
         else:
             minters[name] = fn

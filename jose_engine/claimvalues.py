@@ -17,7 +17,8 @@ _INT = re.compile(r"[+-]?[0-9]+")
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 # RFC 3986 §3: scheme ":" then only unreserved, reserved and percent-encoded characters.
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:"
+                  r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 
 
 def parse_claim_value(text: str, vtype: ValueType, path: str) -> Any:

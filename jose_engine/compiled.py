@@ -114,7 +114,8 @@ class CompiledPolicy:
         default = self._routes.get(self._fallback)
         if default is not None:
             # The instance attribute shadows the method below: same signature, no extra call.
-            self.mint = self._write(default, _DEFAULT_FUNCTION, "mint")  # type: ignore[method-assign]
+            minter = self._write(default, _DEFAULT_FUNCTION, "mint")
+            self.mint = minter  # type: ignore[method-assign]
         else:
             default = next(iter(self._routes.values()))
         self.alg: str = default.alg
@@ -254,8 +255,8 @@ class CompiledPolicy:
             encrypter = self._encrypter(encrypt_kid, typ=None if p.sign else typ,
                                         cty="JWT" if p.sign else None)
         # The alg reported for metrics: the JWS one, else the JWE key management one.
-        alg = encrypter.alg if encrypter is not None and not p.sign else header["alg"]
-        return Route(sign_kid, encrypt_kid, alg, encrypter.enc if encrypter else None,
+        reported = encrypter.alg if encrypter is not None and not p.sign else header["alg"]
+        return Route(sign_kid, encrypt_kid, reported, encrypter.enc if encrypter else None,
                      _b64(json_bytes(header)) + b".", signer, encrypter)
 
     def _encrypter(self, kid: str, *, typ: str | None, cty: str | None) -> Encrypter:

@@ -123,7 +123,7 @@ class Members:
 def enum_value(value: object, kind: type[E], path: str) -> E:
     """``value`` as a member of ``kind``; the error lists every allowed value."""
     try:
-        return kind(value)
+        return kind(value)  # type: ignore[arg-type]  # anything not a member is refused
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
         shown = repr(value) if isinstance(value, str) and len(value) < 64 else describe(value)

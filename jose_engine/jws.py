@@ -13,8 +13,12 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption,
-                                                          PrivateFormat, PublicFormat)
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from jwcrypto import jwk as jwcrypto_jwk
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from jwcrypto import jwk as jwcrypto_jwk
 
-from .errors import JoseEngineError, KeySetError
+from .errors import JoseEngineError
 from .keys import load_keyset
 
 # Octets an oct key needs for an alg it is marked with (RFC 7518 §3.2, §4.4, §4.7, §5).

@@ -15,8 +15,16 @@ from typing import Any
 import orjson
 
 from .claimvalues import check_lifetime, parse_claim_value
-from .enums import (EncryptionMethod, HttpMethod, JoseTarget, OutputTarget, Pipeline,
-                    TargetScope, TimeUnit, ValueType)
+from .enums import (
+    EncryptionMethod,
+    HttpMethod,
+    JoseTarget,
+    OutputTarget,
+    Pipeline,
+    TargetScope,
+    TimeUnit,
+    ValueType,
+)
 from .errors import PolicyError, SecurityWarning
 from .fields import Members, check_text, describe
 from .variables import Variable, parse_variable

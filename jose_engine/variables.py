@@ -10,6 +10,7 @@ from .enums import ContentType, ContextValue, ParamType, ScriptLanguage, Variabl
 from .errors import PolicyError
 from .fields import Members
 
+
 @dataclass(frozen=True, slots=True)
 class Variable:
     """One typed VariableDTO. ``path`` is where it stood in the policy, for errors."""

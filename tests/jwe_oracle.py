@@ -96,7 +96,8 @@ def header_of(token: str | bytes) -> dict[str, Any]:
     """The protected header of a compact JWE, parsed."""
     text = token.decode("ascii") if isinstance(token, bytes) else token
     segment = text.split(".")[0]
-    parsed: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    padded = segment + "=" * (-len(segment) % 4)
+    parsed: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
     return parsed
 
 

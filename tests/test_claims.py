@@ -123,7 +123,7 @@ def test_unsecured_jwt_when_neither_signing_nor_encrypting() -> None:
         compiled = compile_policy(policy(sign=False, jwkIdForValidationAndSign=None),
                                   keyset("hs256"))
     token = compiled.mint({"a": 1})
-    head, payload, signature = token.split(".")
+    head, _payload, signature = token.split(".")
     assert json.loads(b64u_decode(head)) == {"alg": "none", "typ": "JWT"}
     assert signature == ""
     assert jwt.decode(token, options={"verify_signature": False})["a"] == 1

@@ -1,12 +1,14 @@
 """The independent JWE decrypters read the published vectors: proof before they judge us."""
 
 from __future__ import annotations
-import base64
-import pytest
-from tests import legacy_decrypt
-from tests.vectorfiles import files, load
 
+import base64
+
+import pytest
+
+from tests import legacy_decrypt
 from tests.jwe_oracle import Refused, decrypt
+from tests.vectorfiles import files, load
 
 
 @pytest.mark.parametrize("path", files("rfc7516/*.json"))

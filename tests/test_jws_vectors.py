@@ -13,6 +13,7 @@ from jose_engine.keys import import_jwk
 from tests import vectorfiles
 from tests.keysets import public
 
+
 def _appendix(name: str) -> tuple[bytes, dict[str, Any], str, str | None]:
     v = vectorfiles.load(name)
     jwk = dict(v["jwk"], alg=v["alg"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from jwcrypto import jwk
@@ -97,8 +97,9 @@ def test_public_jwks_never_holds_a_private_member() -> None:
 class TestIssuerCredential:
     """signByIssuer: the named credential, else the issuer's, else the default."""
 
-    creds = {"https://issuer.example": {"sign": "es256"}, "alice": {"sign": "hs256"},
-             "fallback": {"sign": "ed25519"}}
+    creds: ClassVar[dict[str, Any]] = {
+        "https://issuer.example": {"sign": "es256"}, "alice": {"sign": "hs256"},
+        "fallback": {"sign": "ed25519"}}
 
     def _alg(self, token: str) -> str:
         import jwt

@@ -190,7 +190,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
 
 
 @settings(max_examples=300, deadline=None)
-@given(field=st.sampled_from(sorted(BASE) + ["joseTargetVariable", "operationMetadata"]),
+@given(field=st.sampled_from([*sorted(BASE), "joseTargetVariable", "operationMetadata"]),
        value=JSON, wrap=st.booleans())
 def test_any_mutation_is_accepted_or_refused_with_our_error(field: str, value: Any,
                                                             wrap: bool) -> None:

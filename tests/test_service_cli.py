@@ -15,7 +15,8 @@ from jose_engine.service import cli
 from .test_service_support import KEYS, ROOT
 
 
-def serve(tmp_path: Path, *args: str, tokens: str | None = None) -> subprocess.CompletedProcess[str]:
+def serve(tmp_path: Path, *args: str,
+          tokens: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "JOSE_ENGINE_API_TOKENS"}
     if tokens is not None:
         env["JOSE_ENGINE_API_TOKENS"] = tokens

@@ -175,7 +175,7 @@ def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
         try:
             for i in range(15):
                 add(own, f"{prefix}{i}", deploy_to=("production",))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
     threads = [threading.Thread(target=writer, args=(p,)) for p in "xyz"]
     for t in threads:

@@ -27,7 +27,6 @@ class Encrypter:
     """
 
     __slots__ = (
-        "encrypt",
         "_cipher",
         "_content",
         "_header_b64",
@@ -36,6 +35,7 @@ class Encrypter:
         "_rng",
         "alg",
         "enc",
+        "encrypt",
         "kid",
     )
 
