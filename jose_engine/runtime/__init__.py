@@ -6,13 +6,20 @@ and returns a new :class:`Message` with the token where
 an ASGI app; ``jose-engine apply`` for a message given as JSON.
 """
 
-from .apply import DEFAULT_STATUS, apply_policy, error_body, error_status, prepare
+from .apply import (
+    DEFAULT_STATUS,
+    apply_policy,
+    check_policy,
+    error_body,
+    error_status,
+    prepare,
+)
 from .asgi import JoseMiddleware
 from .codec import message_from_json, message_to_json
 from .message import Context, Message
 
 __all__ = [
-    "DEFAULT_STATUS", "Context", "JoseMiddleware", "Message", "apply_policy", "error_body",
-    "error_status", "message_from_json", "message_to_json", "prepare",
+    "DEFAULT_STATUS", "Context", "JoseMiddleware", "Message", "apply_policy", "check_policy",
+    "error_body", "error_status", "message_from_json", "message_to_json", "prepare",
 ]
 

@@ -25,7 +25,7 @@ from .bodies import (
     parse_xml,
 )
 from .contextvalues import Clock, read_context_value
-from .message import Message, values_of
+from .message import HEADER_NAME, Message, values_of
 
 Resolver = Callable[[Message], Any]
 _PARAM_FIELD = {ParamType.QUERY: "query", ParamType.PATH: "pathParams",
@@ -41,6 +41,12 @@ class Accessor:
         self.var = var
         self._json: JsonPathAccess | None = None
         self._xml: XPathAccess | None = None
+        if var.type is VariableType.HEADER:
+            name = var.header_name or ""
+            if not HEADER_NAME.fullmatch(name):
+                raise PolicyError("is not a valid HTTP field name (RFC 9110 §5.1: letters, "
+                                  "digits and !#$%&'*+-.^_`|~ only)",
+                                  path=f"{var.path}.headerName")
         if var.type is VariableType.BODY:
             if var.content_type is ContentType.JSON:
                 assert var.jsonpath is not None  # required by the policy loader
@@ -85,8 +91,9 @@ class Accessor:
             raise MessageError(f"has no value: the resolver for {var.key!r} returned None",
                                path=var.path)
         if not isinstance(value, str):
-            raise TypeError(f"the resolver for {var.key!r} returned "
-                            f"{type(value).__name__}, expected str")
+            raise PolicyError(f"the Python resolver for {var.key!r} returned "
+                              f"{type(value).__name__}, expected str",
+                              path=f"{var.path}.initWithScript")
         return value
 
     def _param(self, message: Message, ptype: ParamType, name: str) -> str:

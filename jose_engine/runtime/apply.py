@@ -18,6 +18,7 @@ from .message import Message, values_of
 
 if TYPE_CHECKING:
     from ..compiled import CompiledPolicy
+    from ..policy import Policy
 
 JWT_MEDIA_TYPE = "application/jwt"  # RFC 7519 §10.3.1
 DEFAULT_STATUS = 403
@@ -37,22 +38,36 @@ _plans: weakref.WeakKeyDictionary[Any, Plan] = weakref.WeakKeyDictionary()
 _plans_lock = threading.Lock()
 
 
-def prepare(compiled: CompiledPolicy) -> Plan:
-    """Compile the policy's JSONPath/XPath expressions now, so a bad one fails early.
+def check_policy(policy: Policy) -> Plan:
+    """Check what the runtime needs of ``policy``'s variables, without keys or a message.
 
-    Called on first use by :func:`apply_policy`; the plan is cached for the compiled
-    policy's lifetime. Raises :class:`~jose_engine.errors.PolicyError` for a bad expression.
+    Every JSONPath and XPath it reads or writes is compiled and tried on a probe document
+    (bad syntax, a bad regular expression, an unknown XPath function or prefix, nesting too
+    deep), and a HEADER variable's ``headerName`` must be an RFC 9110 field name. Raises
+    :class:`~jose_engine.errors.PolicyError` naming the field
+    (``policy.joseTargetVariable.jsonPathValue``). The service runs it when a policy is
+    added or updated.
+    """
+    src, out = policy.jose_target_variable, policy.output_variable
+    return Plan(
+        Accessor(src) if src and policy.jose_target is JoseTarget.CHOOSE_FROM_VARIABLE
+        else None,
+        Accessor(out) if out and policy.output_target is OutputTarget.CHOOSE_FROM_VARIABLE
+        else None)
+
+
+def prepare(compiled: CompiledPolicy) -> Plan:
+    """Check and compile the policy's variables now (see :func:`check_policy`).
+
+    Call it right after compiling the policy so a bad JSONPath, XPath or header name fails
+    then; :func:`apply_policy` and :class:`JoseMiddleware` call it too, and the plan is
+    cached for the compiled policy's lifetime. Raises
+    :class:`~jose_engine.errors.PolicyError` naming the field.
     """
     with _plans_lock:
         plan = _plans.get(compiled)
     if plan is None:
-        policy = compiled.policy
-        src, out = policy.jose_target_variable, policy.output_variable
-        plan = Plan(
-            Accessor(src) if src and policy.jose_target is JoseTarget.CHOOSE_FROM_VARIABLE
-            else None,
-            Accessor(out) if out and policy.output_target is OutputTarget.CHOOSE_FROM_VARIABLE
-            else None)
+        plan = check_policy(compiled.policy)
         with _plans_lock:
             plan = _plans.setdefault(compiled, plan)
     return plan

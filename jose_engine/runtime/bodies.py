@@ -1,47 +1,88 @@
 """Reading and writing one value inside a JSON body (JSONPath) or an XML body (XPath).
 
-Each expression is compiled once, when its accessor is built. Bodies are parsed per message
-with the standard ``json`` module, which keeps integers of any size exact (a body we rewrite
-must not lose digits), and with an lxml parser that never loads a DTD, resolves an entity or
-touches the network.
+Each expression is compiled once, when its accessor is built, and tried once on a probe
+document, so a bad one (bad syntax, a bad regex, an unknown XPath function or prefix, nesting
+too deep to evaluate) is a :class:`PolicyError` naming the policy field before any message
+is seen. Bodies are parsed per message with :func:`jose_engine.encoding.loads_json`, which is
+strict (no NaN or Infinity, no number too large for a double) and keeps integers of any size
+exact (a body we rewrite must not lose digits), and with an lxml parser that never loads a
+DTD, resolves an entity or touches the network. Whatever a client puts in a body (lone
+surrogates, deep nesting) ends as a :class:`MessageError` naming ``message.body``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
-from typing import Any, NoReturn
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NoReturn, TypeVar
 
 import jsonpath
 from jsonpath.segments import JSONPathChildSegment
 from jsonpath.selectors import IndexSelector, NameSelector
-from lxml import etree  # type: ignore[import-untyped]  # lxml ships no stubs
+from lxml import etree  # no stubs: see the mypy overrides
 
+from ..encoding import loads_json
 from ..errors import MessageError, PolicyError
 
 MISSING: Any = object()
 Step = str | int
+T = TypeVar("T")
+
+# Stack frames kept free when an expression is tried at compile time: an expression that
+# evaluates there still evaluates from a deeper caller (a threadpool, an ASGI middleware
+# stack), so a recursion-deep one is refused with the policy, not met per message.
+HEADROOM = 250
+_TOO_DEEP = "is nested too deeply to be processed"
+# What evaluating an expression may raise besides RecursionError (python-jsonpath raises its
+# own errors, re.error and plain Python errors from filter functions).
+_EVAL_ERRORS = (jsonpath.JSONPathError, re.error, ValueError, TypeError, LookupError,
+                ArithmeticError)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
+def with_headroom(fn: Callable[[], T], frames: int = HEADROOM) -> T:
+    """``fn()`` run ``frames`` stack frames deeper than the caller."""
+    if frames <= 0:
+        return fn()
+    return with_headroom(fn, frames - 1)
 
 
 def parse_json(body: bytes, why: str) -> Any:
-    """The body as JSON; ``why`` says which policy field needed it, for the error."""
+    """The body as strict JSON; ``why`` says which policy field needed it, for the error."""
     try:
-        return json.loads(body, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise MessageError(f"is not JSON, but {why}", path="message.body") from None
+        return loads_json(body)
+    except (ValueError, RecursionError):  # InvalidJSON, or an integer of 4300+ digits
+        raise MessageError(f"is not valid JSON (RFC 8259: no NaN, Infinity, lone surrogate "
+                           f"or number too large for a double), but {why}",
+                           path="message.body") from None
 
 
 def dump_json(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON; a value JSON text cannot hold is a MessageError on the body."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MessageError("holds a lone surrogate escape (\\ud800-\\udfff), which is not "
+                           "Unicode text", path="message.body") from None
+    except RecursionError:
+        raise MessageError(_TOO_DEEP, path="message.body") from None
+    except ValueError:  # not finite; loads_json already refuses these
+        raise MessageError("holds a number JSON cannot represent", path="message.body") from None
 
 
 def json_text(value: Any) -> str:
     """A JSON value as raw-data text: a string as is, anything else as compact JSON."""
-    return value if isinstance(value, str) else dump_json(value).decode("utf-8")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MessageError("holds a lone surrogate escape (\\ud800-\\udfff), which is "
+                               "not Unicode text", path="message.body") from None
+        return value
+    return dump_json(value).decode("utf-8")
 
 
 class JsonPathAccess:
@@ -52,22 +93,57 @@ class JsonPathAccess:
     def __init__(self, expr: str, where: str, field: str):
         self.where = where
         try:
-            self._path = jsonpath.compile(expr)
+            self._path = with_headroom(lambda: jsonpath.compile(expr))
         except jsonpath.JSONPathError as exc:
             first = str(exc).splitlines()[0]
             raise PolicyError(f"is not a valid JSONPath ({first})", path=field) from None
+        except re.error as exc:
+            raise PolicyError(f"is not a valid JSONPath (bad regular expression: {exc})",
+                              path=field) from None
+        except RecursionError:
+            raise PolicyError(f"is not a valid JSONPath: it {_TOO_DEEP}", path=field) from None
+        except _EVAL_ERRORS as exc:
+            raise PolicyError(f"is not a valid JSONPath ({type(exc).__name__})",
+                              path=field) from None
         # A plain path (names and indexes only) can be created when it does not exist yet.
         self._steps = _plain_steps(self._path)
+        try:  # once on small documents, with room to spare on the stack
+            probes: tuple[Any, ...] = ({}, [], {"a": [{}]})
+            for probe in probes:
+                with_headroom(partial(self._first, probe))
+        except RecursionError:
+            raise PolicyError(f"is not usable as a JSONPath: it {_TOO_DEEP}",
+                              path=field) from None
+        except _EVAL_ERRORS as exc:
+            raise PolicyError(f"is not usable as a JSONPath ({type(exc).__name__})",
+                              path=field) from None
 
-    def read(self, doc: Any) -> Any:
-        """The first matching value, or ``MISSING``."""
+    def _first(self, doc: Any) -> Any:
         for match in self._path.finditer(doc):
             return match.obj
         return MISSING
 
+    def _parts(self, doc: Any) -> list[tuple[Step, ...]]:
+        return [m.parts for m in self._path.finditer(doc)]
+
+    def _search(self, fn: Callable[[Any], T], doc: Any) -> T:
+        """``fn(doc)`` on a message's document; what goes wrong is the message's error."""
+        try:
+            return fn(doc)
+        except RecursionError:
+            raise MessageError(f"{_TOO_DEEP} by the JSONPath of {self.where}",
+                               path="message.body") from None
+        except _EVAL_ERRORS as exc:
+            raise MessageError(f"cannot be searched with the JSONPath of {self.where} "
+                               f"({type(exc).__name__})", path="message.body") from None
+
+    def read(self, doc: Any) -> Any:
+        """The first matching value, or ``MISSING``."""
+        return self._search(self._first, doc)
+
     def write(self, doc: Any, value: Any) -> Any:
         """Set every match to ``value``, or create the path; returns the (new) document."""
-        found = [m.parts for m in self._path.finditer(doc)]
+        found = self._search(self._parts, doc)
         if not found:
             if self._steps is None:
                 raise MessageError(f"has nothing at the JSONPath of {self.where}, and only a "
@@ -173,18 +249,28 @@ class XPathAccess:
         self.where = where
         try:
             self._xpath = etree.XPath(expr)
-        except etree.XPathSyntaxError as exc:
+        except etree.XPathError as exc:
             raise PolicyError(f"is not a valid XPath ({exc})", path=field) from None
+        except ValueError:  # NUL or another character XML cannot hold
+            raise PolicyError("is not a valid XPath (it holds a character XML cannot hold, "
+                              "such as NUL)", path=field) from None
         # lxml does not promise that one XPath object may run in two threads at once.
         self._lock = threading.Lock()
+        try:  # unknown functions, namespace prefixes and variables show on any document
+            self._xpath(etree.fromstring(b"<a/>").getroottree())
+        except etree.XPathError as exc:
+            raise PolicyError(f"is not a usable XPath ({exc})", path=field) from None
 
     def _eval(self, tree: Any) -> Any:
         try:
             with self._lock:
                 return self._xpath(tree)
-        except etree.XPathEvalError as exc:
+        except etree.XPathError as exc:
             raise MessageError(f"cannot be searched with the XPath of {self.where} ({exc})",
                                path="message.body") from None
+        except (ValueError, RecursionError) as exc:
+            raise MessageError(f"cannot be searched with the XPath of {self.where} "
+                               f"({type(exc).__name__})", path="message.body") from None
 
     def read(self, tree: Any) -> Any:
         """The text of the first node found (an element's whole text), or ``MISSING``."""
@@ -197,6 +283,9 @@ class XPathAccess:
                 return str(first)
             if isinstance(first, tuple):  # a namespace node
                 return first[1]
+            if not isinstance(first, etree._Element) or not isinstance(first.tag, str):
+                # A comment or processing instruction: its text (XPath's string-value).
+                return str(getattr(first, "text", None) or "")
             return str(_STRING_VALUE(first))
         if isinstance(result, bool):
             return "true" if result else "false"

@@ -1,7 +1,9 @@
 """``jose-engine apply``: run a policy on one message given as JSON, print the result.
 
 Bad input (policy, keys, message, resolver) and a token that cannot be minted exit with
-status 2 and one line on stderr naming the field; nothing is printed on stdout then.
+status 2 and one line on stderr naming the field; nothing is printed on stdout then. An
+error that is not one of ours (a key file the core does not catch, a resolver that raises)
+is the same one line, naming only the exception's class: its text may hold key material.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ..encoding import loads_json
 from ..errors import JoseEngineError, MessageError
 from .apply import apply_policy
 from .codec import message_from_json, message_to_json
@@ -46,12 +49,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = _apply(args)
     except JoseEngineError as exc:
-        line = " ".join(str(exc).split())  # one line, whatever the cause's text holds
-        sys.stderr.write(f"jose-engine: error: {line}\n")
-        return EXIT_BAD_INPUT
+        return _fail(str(exc))
+    except (ValueError, TypeError, LookupError, ArithmeticError, RecursionError) as exc:
+        # Not raised on purpose: the text is not ours to show (it may quote a key).
+        return _fail(f"cannot apply the policy ({type(exc).__name__}); check the policy "
+                     "and key set files")
     sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     sys.stdout.flush()
     return 0
+
+
+def _fail(text: str) -> int:
+    line = " ".join(text.split())  # one line, whatever the cause's text holds
+    sys.stderr.write(f"jose-engine: error: {line}\n")
+    return EXIT_BAD_INPUT
 
 
 def _apply(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,10 +84,20 @@ def _read_message(name: str) -> Any:
         raise MessageError(f"cannot read message file {name!r}: {exc.strerror}",
                            path="--message") from None
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise MessageError(f"is not valid JSON (line {exc.lineno}, column {exc.colno})",
+        return loads_json(data)
+    except (ValueError, RecursionError):  # InvalidJSON, or an integer of 4300+ digits
+        raise MessageError(f"is not valid JSON{json_error_at(data)} (RFC 8259: no NaN, "
+                           "Infinity, lone surrogate or number too large)",
                            path="message") from None
+
+
+def json_error_at(data: bytes) -> str:
+    """`` (line L, column C)`` where orjson stops reading ``data``, or nothing."""
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return f" (line {exc.lineno}, column {exc.colno})"
+    return ""
 
 
 def _resolver(spec: str) -> tuple[str, Callable[..., Any]]:
@@ -86,8 +107,16 @@ def _resolver(spec: str) -> tuple[str, Callable[..., Any]]:
         raise JoseEngineError("expected NAME=MODULE:FUNC", path="--resolver")
     try:
         func = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        raise JoseEngineError(f"cannot import {target!r}", path="--resolver") from None
+    except Exception as exc:  # importing runs the module: anything may fail
+        raise JoseEngineError(f"cannot import {target!r} ({type(exc).__name__})",
+                              path="--resolver") from None
     if not callable(func):
         raise JoseEngineError(f"{target!r} is not callable", path="--resolver")
-    return name, func
+
+    def resolve(message: Any) -> Any:
+        try:
+            return func(message)
+        except Exception as exc:  # the user's code: one line, no traceback
+            raise JoseEngineError(f"the resolver {target!r} for {name!r} raised "
+                                  f"{type(exc).__name__}", path="--resolver") from None
+    return name, resolve

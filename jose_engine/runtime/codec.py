@@ -12,7 +12,6 @@ header. Every error is a :class:`MessageError` naming the field (``message.heade
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
@@ -20,12 +19,12 @@ from urllib.parse import urlencode
 
 from ..errors import MessageError
 from ..fields import describe
-from .message import FORM_TYPE, Context, Message, Pairs, pairs
+from .message import BAD_HEADER_VALUE as _BAD_VALUE
+from .message import FORM_TYPE, Context, Message, Pairs, pairs, utf8
+from .message import HEADER_NAME as _TOKEN
 
 _MEMBERS = ("method", "path", "pathParams", "query", "headers", "form", "body",
             "contentType", "variables", "context")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.1 field-name
-_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110 §5.5: no CR, LF or NUL
 
 
 def _camel(name: str) -> str:
@@ -42,14 +41,14 @@ def message_from_json(obj: object, path: str = "message") -> Message:
     if not isinstance(obj, Mapping):
         raise MessageError(f"expected an object, got {describe(obj)}", path=path)
     for name in obj:
-        if name not in _MEMBERS:
+        if _name(name, path) not in _MEMBERS:
             raise MessageError(f"unknown member; expected one of {', '.join(_MEMBERS)}",
                                path=f"{path}.{name}")
     headers = _fields(obj.get("headers"), f"{path}.headers", header=True)
     ctype = _text(obj.get("contentType"), f"{path}.contentType")
     form = _fields(obj.get("form"), f"{path}.form")
     body_text = _text(obj.get("body"), f"{path}.body")
-    body = (body_text or "").encode("utf-8")
+    body = utf8(body_text or "", f"{path}.body")
     declared = [v for n, v in headers if n.lower() == "content-type"]
     if ctype is not None:
         if _BAD_VALUE.search(ctype):
@@ -99,9 +98,21 @@ def message_to_json(message: Message) -> dict[str, Any]:
 
 
 def _text(value: object, path: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        utf8(value, path)  # a lone surrogate cannot be sent, encoded or signed
         return value
     raise MessageError(f"expected a string, got {describe(value)}", path=path)
+
+
+def _name(name: object, path: str) -> str:
+    """A member name of a field collection: a string that is Unicode text."""
+    if not isinstance(name, str):
+        raise MessageError(f"has a member name that is {describe(name)}, not a string",
+                           path=path)
+    utf8(name, path)
+    return name
 
 
 def _fields(value: object, path: str, *, header: bool = False) -> Pairs:
@@ -110,7 +121,7 @@ def _fields(value: object, path: str, *, header: bool = False) -> Pairs:
     if not isinstance(value, Mapping):
         raise MessageError(f"expected an object of names, got {describe(value)}", path=path)
     for name, item in value.items():
-        where = f"{path}.{name}"
+        where = f"{path}.{_name(name, path)}"
         if header and not _TOKEN.fullmatch(name):
             raise MessageError("is not a valid header name", path=where)
         items = item if isinstance(item, list) else [item]
@@ -119,6 +130,7 @@ def _fields(value: object, path: str, *, header: bool = False) -> Pairs:
             if not isinstance(one, str):
                 raise MessageError(f"expected a string or a list of strings, got "
                                    f"{describe(one)}", path=at)
+            utf8(one, at)
             if header and _BAD_VALUE.search(one):
                 raise MessageError("holds a control character (CR, LF, NUL...)", path=at)
     return pairs(value)
@@ -145,8 +157,10 @@ def _variables(value: object, path: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise MessageError(f"expected an object, got {describe(value)}", path=path)
     for name, item in value.items():
+        where = f"{path}.{_name(name, path)}"
         if not isinstance(item, str):
-            raise MessageError(f"expected a string, got {describe(item)}", path=f"{path}.{name}")
+            raise MessageError(f"expected a string, got {describe(item)}", path=where)
+        utf8(item, where)
     return dict(value)
 
 
@@ -157,7 +171,7 @@ def _context(value: object, path: str) -> Context:
         raise MessageError(f"expected an object, got {describe(value)}", path=path)
     kwargs: dict[str, Any] = {}
     for name, item in value.items():
-        where = f"{path}.{name}"
+        where = f"{path}.{_name(name, path)}"
         attr = _CONTEXT.get(name)
         if attr is None:
             raise MessageError(f"unknown member; expected one of {', '.join(_CONTEXT)}",

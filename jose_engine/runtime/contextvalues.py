@@ -100,5 +100,10 @@ def _now(var: Variable, message: Message, clock: Clock | None) -> dt.datetime:
                                        path=f"message.context.{name}") from None
                 break
     if ctx.current_time is not None:
-        return ctx.current_time.astimezone(zone)
+        try:
+            return ctx.current_time.astimezone(zone)
+        except (OverflowError, ValueError):  # past year 9999 (or before 1) in that zone
+            raise MessageError(f"is out of the range of dates {var.path} can write in the "
+                               f"time zone {zone.key}", path="message.context.currentTime"
+                               ) from None
     return dt.datetime.fromtimestamp((clock or time.time)(), zone)

@@ -12,6 +12,7 @@ Messages are immutable; every ``with_*`` method returns a new one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -24,6 +25,17 @@ Pairs = tuple[tuple[str, str], ...]
 # What a constructor accepts for a field collection: {name: value | [values]} or pairs.
 FieldsIn = Mapping[str, str | Iterable[str]] | Iterable[tuple[str, str]]
 FORM_TYPE = "application/x-www-form-urlencoded"
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.1 field-name (token)
+BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110 §5.5: no CR, LF, NUL
+
+
+def utf8(text: str, path: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (not Unicode text) is a MessageError at ``path``."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MessageError("holds a lone surrogate (U+D800 to U+DFFF), which is not Unicode "
+                           "text", path=path) from None
 
 
 def pairs(source: FieldsIn | None) -> Pairs:
@@ -129,7 +141,7 @@ class Message:
         put(self, "path_params", pairs(path_params))
         put(self, "query", pairs(query))
         put(self, "headers", pairs(headers))
-        put(self, "body", body.encode("utf-8") if isinstance(body, str) else bytes(body))
+        put(self, "body", utf8(body, "message.body") if isinstance(body, str) else bytes(body))
         put(self, "variables", MappingProxyType(dict(variables or {})))
         put(self, "context", context or Context())
 
@@ -177,7 +189,16 @@ class Message:
     # -- writing ----------------------------------------------------------------------------
 
     def with_header(self, name: str, value: str) -> Message:
-        """Set ``name`` to one value, replacing every earlier value of it."""
+        """Set ``name`` to one value, replacing every earlier value of it.
+
+        The name must be an RFC 9110 token and the value free of CR, LF, NUL and other
+        control characters (no header injection); otherwise a MessageError.
+        """
+        if not HEADER_NAME.fullmatch(name):
+            raise MessageError("is not a valid HTTP field name", path="message.headers")
+        if BAD_HEADER_VALUE.search(value):
+            raise MessageError("would hold a control character (CR, LF, NUL...)",
+                               path=f"message.headers.{name}")
         return replace(self, headers=replaced(self.headers, name, value, fold=True))
 
     def with_body(self, body: bytes, content_type: str | None = None) -> Message:
