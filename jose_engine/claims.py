@@ -51,10 +51,20 @@ _CLAIMS_CODE = """\
     claims = f'{{{MEMBERS}'.encode()
     if value is None:
         claims += b"}"
-    else:
+    {OBJECT_FAST_PATH}else:
         raw = raw_member(value, text)
         claims = claims + SEP + raw + b"}" if raw else claims + b"}"
 """
+# Raw data that is a plain object sharing no name with the policy's claims (the common
+# case) is spliced in place: its own closing brace closes the claims set.
+_OBJECT_FAST_PATH = """\
+elif value.__class__ is dict and protected.isdisjoint(value):
+        try:
+            raw = dumps(value)
+        except JSONEncodeError:
+            raw_member(value, text)  # raises the DataError that names the reason
+        claims = claims + SEP + raw[1:] if len(raw) > 2 else claims + b"}"
+    """
 
 
 def write_function(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
@@ -90,6 +100,7 @@ class ClaimsTemplate:
             "clock": clock or time.time, "floor": math.floor,
             "jti": uuid4_text if rng is None else lambda: uuid4(rng(16)),
             "calendar_expiry": calendar_expiry, "raw_member": self._raw,
+            "protected": self.protected, "dumps": _dumps, "JSONEncodeError": _JSON_ERROR,
             "STATIC": _dumps(static)[1:-1].decode(),
         }
         self.code = self._claims_code(policy, static)
@@ -108,7 +119,9 @@ class ClaimsTemplate:
         if static:
             members.append("{STATIC}")
         self.namespace["SEP"] = b"," if members else b""
-        return _CLAIMS_CODE.replace("{MEMBERS}", ",".join(members))
+        fast = _OBJECT_FAST_PATH if self._holder is None else ""
+        return _CLAIMS_CODE.replace("{MEMBERS}", ",".join(members)).replace(
+            "{OBJECT_FAST_PATH}", fast)
 
     @staticmethod
     def _exp_member(policy: Policy, namespace: dict[str, Any]) -> str:

@@ -35,11 +35,11 @@ _B64 = 'b2a({}, newline=False).translate(URLSAFE, b"=")'
 _SEAL_CODE = {
     "jws": """\
     si = HEADER + {b64_claims}
-    return (si + b"." + {b64_sig}).decode()
+{sign}    return (si + b"." + {b64_sig}).decode()
 """,
     "nested": """\
     si = HEADER + {b64_claims}
-    return encrypt(si + b"." + {b64_sig}).decode()
+{sign}    return encrypt(si + b"." + {b64_sig}).decode()
 """,
     "encrypted": """\
     return encrypt(claims).decode()
@@ -48,6 +48,9 @@ _SEAL_CODE = {
     return (HEADER + {b64_claims} + b".").decode()
 """,
 }
+_SIGN_CODE = "    sig = sign(si)\n"
+# HMAC: copy the keyed state, update, finalize, with no function call in between.
+_HMAC_CODE = "    h = keyed.copy()\n    h.update(si)\n    sig = h.finalize()\n"
 _ROUTE_FUNCTION = "def mint_route(value=None, text=None):\n"
 # The public mint of the default route: the credential dispatch, then the same lines.
 _DEFAULT_FUNCTION = """\
@@ -85,10 +88,12 @@ class Route:
 
     def code(self) -> tuple[str, dict[str, Any]]:
         """The lines that turn ``claims`` into the returned token, and what they use."""
-        source = _SEAL_CODE[self.kind].format(b64_claims=_B64.format("claims"),
-                                              b64_sig=_B64.format("sign(si)"))
-        names = {"HEADER": self.header, "sign": self.signer, "b2a": b2a_base64,
-                 "URLSAFE": URLSAFE,
+        keyed = getattr(self.signer, "keyed_hmac", None)
+        source = _SEAL_CODE[self.kind].format(
+            b64_claims=_B64.format("claims"), b64_sig=_B64.format("sig"),
+            sign=_SIGN_CODE if keyed is None else _HMAC_CODE)
+        names = {"HEADER": self.header, "sign": self.signer, "keyed": keyed,
+                 "b2a": b2a_base64, "URLSAFE": URLSAFE,
                  "encrypt": self.encrypter.encrypt if self.encrypter else None}
         return source, names
 

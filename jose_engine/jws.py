@@ -141,6 +141,8 @@ def _hmac_signer(alg: JWSAlgorithm, key: jwcrypto_jwk.JWK, kid: str) -> Signer:
         h = keyed.copy()
         h.update(data)
         return h.finalize()
+    # The compiled policy inlines these three calls into its per-token function.
+    sign.keyed_hmac = keyed  # type: ignore[attr-defined]
     return sign
 
 
