@@ -8,6 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..encoding import loads_json
 from ..errors import JoseEngineError
 
 
@@ -67,7 +68,12 @@ def _too_large(limit: int) -> ServiceError:
 
 
 async def read_json(request: Request, limit: int, *, optional: bool = False) -> Any:
-    """The body parsed as JSON; an empty body is ``None`` when ``optional``."""
+    """The body parsed as strict JSON; an empty body is ``None`` when ``optional``.
+
+    :func:`~jose_engine.encoding.loads_json` keeps integers past 64 bits exact (the core then
+    refuses to encode them rather than mint a rounded value) and refuses NaN, Infinity,
+    numbers too large for a double, lone surrogates and nesting too deep: all 400.
+    """
     raw = await read_body(request, limit)
     if not raw.strip():
         if optional:
@@ -75,7 +81,16 @@ async def read_json(request: Request, limit: int, *, optional: bool = False) -> 
         raise ServiceError(400, "invalid_json", "the request body is empty; a JSON object "
                            "is expected")
     try:
-        return orjson.loads(raw)
+        return loads_json(raw)
+    except (ValueError, RecursionError):  # InvalidJSON, or an integer of 4300+ digits
+        raise ServiceError(400, "invalid_json", f"the request body is not valid JSON"
+                           f"{_where(raw)} (RFC 8259: no NaN, Infinity, lone surrogate, number "
+                           "too large or nesting too deep)") from None
+
+
+def _where(raw: bytes) -> str:
+    try:
+        orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ServiceError(400, "invalid_json", f"the request body is not valid JSON "
-                           f"(line {exc.lineno}, column {exc.colno})") from None
+        return f" (line {exc.lineno}, column {exc.colno})"
+    return ""
