@@ -14,6 +14,12 @@ TOKENS_ENV = "JOSE_ENGINE_API_TOKENS"
 DEFAULT_MAX_BODY = 1024 * 1024
 
 
+# What the core may raise by accident on a broken key file or a hostile policy document. The
+# service still treats it as that input's fault (a 4xx, a refused deployment or reload, exit
+# status 2), naming only the exception's class: its text may quote key material.
+UNEXPECTED = (ValueError, TypeError, LookupError, ArithmeticError, RecursionError)
+
+
 class ConfigError(ValueError):
     """The service cannot start with these settings; the message is one line."""
 

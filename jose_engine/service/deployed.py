@@ -20,10 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ..compiled import CompiledPolicy, compile_policy
 from ..enums import Pipeline, TargetScope
-from ..errors import JoseEngineError, KeySetError
+from ..errors import JoseEngineError, KeySetError, PolicyError
 from ..keys import KeySet, load_keyset
 from ..policy import Policy, parse_policy
 from . import logs
+from .config import UNEXPECTED
 from .model import Placement, ProxyConfig
 from .storage import Counters, DeploymentRef, Storage, StorageUnavailable
 
@@ -110,14 +111,32 @@ def compile_config(config: ProxyConfig, keys: KeySet,
         doc_key = orjson.dumps(stored.document, option=orjson.OPT_SORT_KEYS)
         found = cache.get(doc_key)
         if found is None:
+            stage = "read"
             try:
                 policy = parse_policy(dict(stored.document), "policy")
-                found = (policy, compile_policy(policy, keys) if policy.active else None)
+                stage = "compiled with the service's key set"
+                found = (policy, _compile(policy, keys) if policy.active else None)
             except JoseEngineError as exc:
                 raise DeployError(stored.name, exc) from None
+            except UNEXPECTED as exc:
+                why = f"cannot be {stage} ({type(exc).__name__})"
+                cause = (PolicyError(why, path="policy") if stage == "read" else
+                         KeySetError(f"{why}; check the keys it names", path="policy"))
+                raise DeployError(stored.name, cause) from None
             cache[doc_key] = found
         out.append(DeployedPolicy(stored.name, stored.placement, *found))
     return DeployedProxy(config.project, config.proxy, config.revision, tuple(out))
+
+
+def _compile(policy: Policy, keys: KeySet) -> CompiledPolicy:
+    """Compile, then prepare for the gateway runtime (JSONPath, XPath, header names)."""
+    compiled = compile_policy(policy, keys)
+    try:
+        from ..runtime import prepare
+    except ImportError:  # a build without the runtime: /apply answers 501 anyway
+        return compiled
+    prepare(compiled)
+    return compiled
 
 
 class ReloadRefused(JoseEngineError):
@@ -146,7 +165,15 @@ class Registry:
         self.refresh()
 
     def read_keys(self) -> KeySet:
-        return load_keyset(self.keys_path if self.keys_path else _EMPTY_KEYS)
+        """The key set from ``--keys``; any failure is a JoseEngineError (a KeySetError naming
+        only the class of an error the core did not raise on purpose)."""
+        try:
+            return load_keyset(self.keys_path if self.keys_path else _EMPTY_KEYS)
+        except JoseEngineError:
+            raise
+        except UNEXPECTED as exc:
+            raise KeySetError(f"cannot load the key set {self.keys_path!r} "
+                              f"({type(exc).__name__})") from None
 
     # -- compiling -----------------------------------------------------------------------
 
@@ -188,7 +215,7 @@ class Registry:
     def _reread_keys(self, current: KeySet) -> KeySet:
         try:
             keys = self.read_keys()
-        except KeySetError as exc:
+        except JoseEngineError as exc:  # keep serving with the keys we have
             logs.event("keys_reload", outcome="failed", message=str(exc))
             return current
         self._compiled = {}

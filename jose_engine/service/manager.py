@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..enums import Pipeline, TargetScope
-from ..errors import PolicyError
+from ..errors import JoseEngineError, PolicyError
 from ..fields import Members
 from ..policy import OperationMetadata, Policy, parse_operation, parse_policy
 from . import logs
+from .config import UNEXPECTED
 from .deployed import DeployedProxy, DeployError, Registry
 from .http import ServiceError, not_found
 from .metrics import Metrics
@@ -53,21 +54,41 @@ def check_name(value: str, field: str) -> str:
 
 
 def parse_change(body: Any, name: str) -> Change:
-    """Read an Add/Update body; errors name the field (``policy.issuer``)."""
+    """Read an Add/Update body; errors name the field (``policy.issuer``).
+
+    Besides the policy loader's checks, the gateway runtime's (when installed) run here:
+    every JSONPath and XPath compiles and a ``headerName`` is an HTTP field name, so a policy
+    that could never run is refused with 400 and never stored.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = Members(body, "")
-        op_json = m.raw("operationMetadata")
-        if op_json is None:
-            raise PolicyError("is required", path="operationMetadata")
-        operation = parse_operation(op_json, "operationMetadata")
-        policy = parse_policy(m.raw("policy"), "policy")
-        m.refuse_unknown()
+        try:
+            m = Members(body, "")
+            op_json = m.raw("operationMetadata")
+            if op_json is None:
+                raise PolicyError("is required", path="operationMetadata")
+            operation = parse_operation(op_json, "operationMetadata")
+            policy = parse_policy(m.raw("policy"), "policy")
+            m.refuse_unknown()
+        except JoseEngineError:
+            raise
+        except UNEXPECTED as exc:  # its text is not ours to echo
+            raise PolicyError(f"cannot be read ({type(exc).__name__})", path="policy") from None
     if policy.name is not None and policy.name != name:
         raise PolicyError(f"differs from the policy name in the URL ({name!r})",
                           path="policy.name")
+    check_for_runtime(policy)
     return Change(replace(policy, name=name), operation,
                   tuple(str(w.message) for w in caught))
+
+
+def check_for_runtime(policy: Policy) -> None:
+    """The runtime's checks of ``policy``'s variables; nothing when it is not installed."""
+    try:
+        from ..runtime import check_policy
+    except ImportError:
+        return
+    check_policy(policy)
 
 
 def parse_delete(body: Any) -> OperationMetadata:
