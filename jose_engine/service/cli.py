@@ -21,6 +21,7 @@ from ..errors import JoseEngineError
 from .config import (
     CONFIG_ENV,
     DEFAULT_MAX_BODY,
+    UNEXPECTED,
     ConfigError,
     ServiceConfig,
     load_tokens,
@@ -57,6 +58,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     """Check every setting the way a worker would use it; ConfigError names the bad one."""
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be from 0 to 65535, not {args.port}")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if args.max_body < 1:
@@ -68,7 +71,13 @@ def config_from_args(args: argparse.Namespace) -> ServiceConfig:
     from ..keys import load_keyset
     from .storage import SQLiteStorage
     if config.keys:
-        load_keyset(config.keys)
+        try:
+            load_keyset(config.keys)
+        except JoseEngineError:
+            raise
+        except UNEXPECTED as exc:  # the core's accident; its text may quote a key
+            raise ConfigError(f"--keys {config.keys!r}: cannot load the key set "
+                              f"({type(exc).__name__})") from None
     SQLiteStorage(config.db).close()  # creates the database, or says why it cannot
     return config
 
