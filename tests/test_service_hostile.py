@@ -258,6 +258,17 @@ def test_an_accident_while_reading_a_policy_is_400(app_client: TestClient,
     assert type(exc).__name__ in message
 
 
+def test_an_accident_while_reading_a_delete_body_is_400(app_client: TestClient,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    assert app_client.post(POLICIES.format(proxy="Del") + "p/",
+                           json=request_body()).status_code == 200
+    monkeypatch.setattr("jose_engine.service.manager.parse_operation",
+                        _raise(TypeError(SECRET)))
+    r = app_client.request("DELETE", POLICIES.format(proxy="Del") + "p/",
+                           json={"operationMetadata": {"targetScope": "ALL"}})
+    assert "TypeError" in error(r, 400, "invalid_policy", "operationMetadata")
+
+
 @pytest.mark.parametrize("exc", [ValueError(SECRET), TypeError(SECRET), KeyError(SECRET)])
 def test_an_accident_while_compiling_fails_the_deployment_not_the_request(
         app_client: TestClient, monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:

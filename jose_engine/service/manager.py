@@ -97,7 +97,15 @@ def parse_delete(body: Any) -> OperationMetadata:
     m = Members(body, "")
     op_json = m.raw("operationMetadata")
     m.refuse_unknown()
-    return _DEFAULT_DELETE if op_json is None else parse_operation(op_json, "operationMetadata")
+    if op_json is None:
+        return _DEFAULT_DELETE
+    try:
+        return parse_operation(op_json, "operationMetadata")
+    except JoseEngineError:
+        raise
+    except UNEXPECTED as exc:  # its text is not ours to echo
+        raise PolicyError(f"cannot be read ({type(exc).__name__})",
+                          path="operationMetadata") from None
 
 
 def listing(config: ProxyConfig) -> dict[str, Any]:
