@@ -295,5 +295,17 @@ def compile_policy(policy: object, keys: object, *, clock: Clock | None = None,
     """
     document = load_policy(policy, script_variables=tuple(resolvers or ()))
     keyset = load_keyset(keys)
-    return CompiledPolicy(document, keyset, clock=clock, rng=rng, resolvers=resolvers,
-                          pbes2_count=pbes2_count)
+    compiled = CompiledPolicy(document, keyset, clock=clock, rng=rng, resolvers=resolvers,
+                              pbes2_count=pbes2_count)
+    if document.policy.variables():
+        _prepare_variables(compiled)
+    return compiled
+
+
+def _prepare_variables(compiled: CompiledPolicy) -> None:
+    """Compile the policy's JSONPath/XPath once, so a bad expression fails here, naming it."""
+    try:
+        from .runtime import prepare
+    except ImportError:  # the runtime extra is not installed: nothing reads messages here
+        return
+    prepare(compiled)

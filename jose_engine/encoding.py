@@ -69,7 +69,9 @@ def loads_json(data: bytes | str) -> Any:
         if _LONG_DIGITS.search(raw) is None:
             return orjson.loads(raw)
         return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
-    except (orjson.JSONDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except InvalidJSON:
+        raise
+    except ValueError as exc:  # decode errors, and the stdlib's 4300-digit integer limit
         raise InvalidJSON(f"not valid JSON ({type(exc).__name__})") from None
     except RecursionError:
         raise InvalidJSON("JSON nested too deeply") from None

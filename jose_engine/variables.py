@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,6 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .enums import ContentType, ContextValue, ParamType, ScriptLanguage, VariableType
 from .errors import PolicyError
 from .fields import Members
+
+
+# RFC 9110 §5.1 / §5.6.2: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,9 @@ def parse_variable(obj: object, path: str, *, writable: bool) -> Variable:
 
 def _check(var: Variable, m: Members, writable: bool) -> None:
     kind = var.type
+    if kind is VariableType.HEADER and not _TOKEN.fullmatch(var.header_name or ""):
+        raise PolicyError("is not a valid HTTP field name (RFC 9110 §5.1: a token)",
+                          path=m.at("headerName"))
     if kind is VariableType.PARAMETER:
         if var.param_type is None:
             raise PolicyError("is required when type is PARAMETER", path=m.at("paramType"))

@@ -109,3 +109,17 @@ def test_raw_data_that_json_cannot_carry_is_a_data_error(raw: Any) -> None:
 def test_a_credential_that_is_not_a_name_is_a_mint_error() -> None:
     with pytest.raises(JoseEngineError, match="credential name"):
         compile_policy(BASIC, KEYS).mint(credential=[])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("variable, field", [
+    ({"type": "BODY", "messageContentType": "JSON", "jsonPathValue": "$["}, "jsonPathValue"),
+    ({"type": "BODY", "messageContentType": "XML", "xpathValue": "/a["}, "xpathValue"),
+    ({"type": "HEADER", "headerName": "X\r\nSet-Cookie: a=b"}, "headerName"),
+], ids=["JSONPath", "XPath", "header name"])
+def test_bad_variables_are_refused_when_the_policy_compiles(variable: dict[str, Any],
+                                                            field: str) -> None:
+    document = json.loads((EXAMPLES / "policies/variable-target.json").read_text())
+    document["policy"]["joseTargetVariable"] = variable
+    with pytest.raises(JoseEngineError) as info:
+        compile_policy(document, KEYS)
+    assert info.value.path == f"policy.joseTargetVariable.{field}"
