@@ -11,7 +11,6 @@ from .enums import ContentType, ContextValue, ParamType, ScriptLanguage, Variabl
 from .errors import PolicyError
 from .fields import Members
 
-
 # RFC 9110 §5.1 / §5.6.2: a field name is a token.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
