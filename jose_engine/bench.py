@@ -27,6 +27,7 @@ import orjson
 
 from .claims import parse_raw, static_claims
 from .claimvalues import calendar_expiry, fixed_lifetime_ms
+from .cli import read_input
 from .compiled import CompiledPolicy, Route, compile_policy
 from .encoding import b64u_decode
 from .errors import JoseEngineError
@@ -68,7 +69,7 @@ def add_parser(sub: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     _check_args(args)
     compiled = compile_policy(args.policy, args.keys)
-    raw = None if args.data is None else _read_data(args.data)
+    raw = None if args.data is None else read_input(args.data)
     work = Workload.build(compiled, raw, args.credential)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -96,17 +97,6 @@ def _check_args(args: argparse.Namespace) -> None:
         raise JoseEngineError("must be a positive number of seconds", path="--seconds")
     if args.threads < 1:
         raise JoseEngineError("must be at least 1", path="--threads")
-
-
-def _read_data(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(name, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise JoseEngineError(f"cannot read data file {name!r}: {exc.strerror}",
-                              path="--data") from None
 
 
 # -- what is minted ---------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 import orjson
@@ -67,11 +69,17 @@ elif value.__class__ is dict and protected.isdisjoint(value):
     """
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, name: str) -> CodeType:
+    # Policies of the same shape share one code object: 10,000 policies stay small.
+    return compile(source, f"<jose_engine {name}>", "exec")
+
+
 def write_function(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
     """Compile generated ``source`` in ``namespace`` and return its function ``name``."""
     # The source comes only from this package's templates; policy values travel in
     # ``namespace``, never as text, so nothing a policy holds is ever compiled.
-    exec(compile(source, f"<jose_engine {name}>", "exec"), namespace)  # noqa: S102
+    exec(_compiled(source, name), namespace)  # noqa: S102
     function: Callable[..., Any] = namespace[name]
     return function
 

@@ -23,7 +23,8 @@ _PLUGGED = (
 )
 
 
-def _read_input(name: str) -> bytes:
+def read_input(name: str) -> bytes:
+    """The bytes of data file ``name``, or standard input for ``-``."""
     if name == "-":
         return sys.stdin.buffer.read()
     try:
@@ -40,7 +41,7 @@ def cmd_mint(args: argparse.Namespace) -> int:
     if args.data is None:
         token = compiled.mint(credential=args.credential)
     else:
-        token = compiled.mint_raw(_read_input(args.data), credential=args.credential)
+        token = compiled.mint_raw(read_input(args.data), credential=args.credential)
     sys.stdout.write(token + "\n")
     return 0
 

@@ -33,7 +33,12 @@ BASE: dict[str, Any] = {
 
 def policy(**changes: Any) -> dict[str, Any]:
     """A copy of :data:`BASE` with members replaced (``None`` removes one)."""
-    out = copy.deepcopy(BASE)
+    return changed(BASE, **changes)
+
+
+def changed(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of ``base`` with members replaced (``None`` removes one)."""
+    out = copy.deepcopy(base)
     for name, value in changes.items():
         if value is None:
             out.pop(name, None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 from typing import Any
 
 import jwt
@@ -11,6 +10,7 @@ import jwt
 from jose_engine import compile_policy
 from jose_engine.compiled import CompiledPolicy
 from jose_engine.variables import Variable, parse_variable
+from tests.policies import changed
 
 SECRET = bytes(range(32))
 OTHER_SECRET = bytes(range(32, 64))
@@ -48,13 +48,7 @@ BASE: dict[str, Any] = {
 
 def policy(**changes: Any) -> dict[str, Any]:
     """:data:`BASE` with members replaced; ``None`` removes one."""
-    out = copy.deepcopy(BASE)
-    for name, value in changes.items():
-        if value is None:
-            out.pop(name, None)
-        else:
-            out[name] = value
-    return out
+    return changed(BASE, **changes)
 
 
 def compiled(**changes: Any) -> CompiledPolicy:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..encoding import b64u_encode, json_bytes
 from ..errors import KeySetError, SecurityWarning, UnsupportedError
+from ..fields import is_text
 from ..randomness import random_bytes
 from .aes import AesGcm
 from .content import CONTENT_ENCRYPTION, ContentCipher, ContentEncryption, header_aad
@@ -158,21 +159,11 @@ def build_encrypter(
 
 def _check_text(kid: str | None, cty: str | None, typ: str | None) -> None:
     # Lone surrogates would make JSON that strict parsers refuse (RFC 8259 §8.1: UTF-8).
-    if not _is_unicode(kid):
+    if not (kid is None or is_text(kid)):
         raise KeySetError("kid is not valid Unicode text", kid=kid)
     for name, value in (("cty", cty), ("typ", typ)):
-        if not _is_unicode(value):
+        if not (value is None or is_text(value)):
             raise UnsupportedError(f"header {name!r} is not valid Unicode text")
-
-
-def _is_unicode(value: str | None) -> bool:
-    if value is None:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _warn(alg_warning: str | None, content: ContentEncryption) -> None:
