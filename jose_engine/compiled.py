@@ -120,6 +120,7 @@ class CompiledPolicy:
         if default is not None:
             # The instance attribute shadows the method below: same signature, no extra call.
             minter = self._write(default, _DEFAULT_FUNCTION, "mint")
+            minter.__doc__ = CompiledPolicy.mint.__doc__
             self.mint = minter  # type: ignore[method-assign]
         else:
             default = next(iter(self._routes.values()))
