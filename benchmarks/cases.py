@@ -2,7 +2,7 @@
 
 A case is a policy (seed format) and the key it signs or encrypts with. The peers mint the
 same claims with the same ``alg``, ``enc``, header and key: their calls are the adapters in
-:mod:`jose_engine.bench` (``_pyjwt``, ``_joserfc``, ``_jwcrypto``, ``_python_jose``), which
+:mod:`jose_engine.bench.peers` (``_pyjwt``, ``_joserfc``, ``_jwcrypto``, ``_python_jose``), which
 ``jose-engine bench --compare`` also uses. "bare" is the cryptographic primitive alone on a
 message of the token's size: the floor no JOSE library can beat.
 
