@@ -104,7 +104,9 @@ def _plug(sub: Any, module: str, name: str, help_: str, extra: str) -> None:
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
-        p = sub.add_parser(name, help=help_, add_help=False)
+        # No option prefix: every word, "--help" included, lands in ``rest``, so the one
+        # message below is what the user sees.
+        p = sub.add_parser(name, help=help_, add_help=False, prefix_chars="\0")
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_unavailable(name, exc.name or module, extra))
         return

@@ -65,7 +65,9 @@ def _check(key: jwcrypto_jwk.JWK, kid: str, use: str | None) -> None:
     from .jwe import build_encrypter
     from .jws import ALGORITHMS, build_signer
     alg = key.get("alg")
-    if use == "enc" or (alg is not None and alg not in ALGORITHMS):
+    if use == "sig":
+        build_signer(key, kid)
+    elif use == "enc" or (alg is not None and alg not in ALGORITHMS):
         if alg != "dir":  # a dir key's fit depends on the policy's method
             build_encrypter(key, "A256GCM", kid=kid, cty=None, typ=None, pbes2_count=1000)
     elif key.get("kty") in ("oct", "RSA") or alg is not None or key.get("crv") in (

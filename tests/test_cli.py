@@ -120,3 +120,33 @@ def test_the_unsecured_example_warns_on_stderr_and_still_mints() -> None:
 def test_every_help_page_prints(command: list[str]) -> None:
     out = run(*command, "--help")
     assert out.returncode == 0 and "usage: jose-engine" in out.stdout and out.stderr == ""
+
+
+_WITHOUT = """
+import builtins, sys
+real = builtins.__import__
+def without(name, *args, **kwargs):
+    if name.split(".")[0] in ("jsonpath", "uvicorn"):
+        raise ImportError("No module named " + name, name=name)
+    return real(name, *args, **kwargs)
+builtins.__import__ = without
+from jose_engine.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("args, extra", [
+    (["apply", "--policy", "p.json", "--keys", "k.json"], "runtime"),
+    (["apply", "--help"], "runtime"),
+    (["serve", "--keys", "k.json"], "service"),
+], ids=["apply", "apply help", "serve"])
+def test_a_missing_extra_is_named_in_one_line(args: list[str], extra: str) -> None:
+    out = subprocess.run([sys.executable, "-c", _WITHOUT, *args], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and f"'.[{extra}]'" in out.stderr
+
+
+def test_keys_generate_refuses_a_signing_use_for_an_exchange_curve() -> None:
+    out = run("keys", "generate", "--kty", "OKP", "--crv", "X25519", "--use", "sig")
+    assert out.returncode == 2 and "no signing algorithm" in out.stderr

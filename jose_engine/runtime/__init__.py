@@ -6,6 +6,14 @@ and returns a new :class:`Message` with the token where
 an ASGI app; ``jose-engine apply`` for a message given as JSON.
 """
 
+try:  # the runtime extra: JSONPath and XPath libraries
+    import jsonpath  # noqa: F401
+    import lxml  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError("jose_engine.runtime needs the runtime extra: "
+                      "pip install -e '.[runtime]' from the jose-engine checkout",
+                      name=exc.name) from exc
+
 from .apply import (
     DEFAULT_STATUS,
     apply_policy,

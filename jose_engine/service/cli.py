@@ -38,8 +38,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Serve the management API (/apiops), tokens (/runtime), the JWKS, "
                     "health and metrics. API tokens come from JOSE_ENGINE_API_TOKENS "
                     "(comma-separated) and/or --tokens-file.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default %(default)s)")
     p.add_argument("--db", default="jose-engine.db", metavar="FILE",
                    help="SQLite database (created on first start)")
     p.add_argument("--keys", metavar="FILE", help="key set (JWKS with credentials)")
