@@ -98,9 +98,7 @@ class ClaimsTemplate:
     def __init__(self, policy: Policy, clock: Clock | None = None,
                  rng: Random | None = None):
         static = static_claims(policy)
-        dynamic = {"iat": policy.add_issue_time, "jti": policy.add_jwt_id,
-                   "exp": policy.add_expiration_time}
-        self.protected = frozenset(static) | {k for k, on in dynamic.items() if on}
+        self.protected = frozenset(static) | policy.added_registered_claims()
         holder = policy.jwt_claims_claim
         self._holder = None if holder is None else _dumps(holder) + b":"
         self._escape = policy.escape_json_string

@@ -81,6 +81,13 @@ class Policy:
     output_target: OutputTarget = OutputTarget.BODY
     output_variable: Variable | None = None
 
+    def added_registered_claims(self) -> frozenset[str]:
+        """The registered claims (RFC 7519 §4.1) this policy adds itself."""
+        switches = {"iat": self.add_issue_time, "jti": self.add_jwt_id,
+                    "iss": self.add_issuer, "aud": self.add_audience,
+                    "sub": self.add_subject, "exp": self.add_expiration_time}
+        return frozenset(name for name, on in switches.items() if on)
+
     def variables(self) -> tuple[Variable, ...]:
         """The variables this policy reads or writes."""
         return tuple(v for v in (self.jose_target_variable, self.output_variable) if v)
@@ -230,16 +237,17 @@ def parse_policy(obj: object, path: str = "policy",
     if kind != POLICY_TYPE:
         shown = repr(kind) if isinstance(kind, str) and len(kind) < 64 else describe(kind)
         raise PolicyError(f"expected {POLICY_TYPE!r}, got {shown}", path=m.at("type"))
+    jose_target = m.enum("joseTarget", JoseTarget, JoseTarget.BODY) or JoseTarget.BODY
+    output_target = m.enum("encodedClaimsTargetForDataManipulation", OutputTarget,
+                           OutputTarget.BODY) or OutputTarget.BODY
     policy = Policy(
         name=m.string("name"), description=m.string("description"),
-        active=m.boolean("active", True),
-        jose_target=m.enum("joseTarget", JoseTarget, JoseTarget.BODY) or JoseTarget.BODY,
+        active=m.boolean("active", True), jose_target=jose_target,
         jwt_claims_claim=m.string("jwtClaimsClaim"),
         escape_json_string=m.boolean("escapeJsonString", False),
         add_issue_time=m.boolean("addIssueTime", True), add_jwt_id=m.boolean("addJWTID", True),
-        **_registered(m), **_keys(m), **_variables(m),
-        output_target=m.enum("encodedClaimsTargetForDataManipulation", OutputTarget,
-                             OutputTarget.BODY) or OutputTarget.BODY,
+        **_registered(m), **_keys(m), **_variables(m, jose_target, output_target),
+        output_target=output_target,
     )
     m.refuse_unknown()
     _check_claim_names(policy, m)
@@ -303,9 +311,7 @@ def _keys(m: Members) -> dict[str, Any]:
     )
 
 
-def _variables(m: Members) -> dict[str, Any]:
-    source = m.enum("joseTarget", JoseTarget, JoseTarget.BODY)
-    output = m.enum("encodedClaimsTargetForDataManipulation", OutputTarget, OutputTarget.BODY)
+def _variables(m: Members, source: JoseTarget, output: OutputTarget) -> dict[str, Any]:
     return dict(
         jose_target_variable=_variable(m, "joseTargetVariable",
                                        source is JoseTarget.CHOOSE_FROM_VARIABLE,
@@ -353,7 +359,7 @@ def _claim_map(obj: object, path: str) -> dict[str, ClaimValue]:
 
 
 def _check_claim_names(policy: Policy, m: Members) -> None:
-    added = {claim for claim, switch in REGISTERED.items() if _switch(policy, switch)}
+    added = policy.added_registered_claims()
     for name in policy.additional_claims:
         if name in added:
             raise PolicyError(f"the policy already adds {name!r} ({REGISTERED[name]} is true)",
@@ -362,14 +368,6 @@ def _check_claim_names(policy: Policy, m: Members) -> None:
     if holder is not None and (holder in added or holder in policy.additional_claims):
         raise PolicyError(f"names a claim the policy sets itself ({holder!r})",
                           path=m.at("jwtClaimsClaim"))
-
-
-def _switch(policy: Policy, switch: str) -> bool:
-    return {
-        "addIssueTime": policy.add_issue_time, "addJWTID": policy.add_jwt_id,
-        "addIssuer": policy.add_issuer, "addAudience": policy.add_audience,
-        "addSubject": policy.add_subject, "addExpirationTime": policy.add_expiration_time,
-    }[switch]
 
 
 def _check_scripts(policy: Policy, script_variables: Collection[str]) -> None:
