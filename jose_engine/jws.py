@@ -24,7 +24,7 @@ from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
 from .encoding import b64u_decode
 from .errors import JoseEngineError, KeySetError
-from .keys import check_usage
+from .keys import check_signing_usage
 
 Signer = Callable[[bytes], bytes]
 
@@ -92,7 +92,7 @@ def algorithm_for(key: jwcrypto_jwk.JWK, kid: str) -> JWSAlgorithm:
 def build_signer(key: jwcrypto_jwk.JWK, kid: str) -> tuple[JWSAlgorithm, Signer]:
     """Check ``key`` for signing and return its algorithm and a ready signer."""
     alg = algorithm_for(key, kid)
-    check_usage(key, kid, "sign")
+    check_signing_usage(key, kid)
     if key.get("kty") != alg.kty:
         raise KeySetError(f"alg {alg.name} needs a {alg.kty} key, not {key.get('kty')}",
                           kid=kid)

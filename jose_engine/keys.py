@@ -18,12 +18,6 @@ from .errors import KeySetError
 from .fields import describe, is_text
 
 Operation = Literal["sign", "encrypt"]
-# RFC 7517 §4.3: the key_ops values that allow each of our operations.
-_OPS: dict[Operation, frozenset[str]] = {
-    "sign": frozenset({"sign"}),
-    "encrypt": frozenset({"encrypt", "wrapKey", "deriveKey"}),
-}
-_USE: dict[Operation, str] = {"sign": "sig", "encrypt": "enc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +146,15 @@ def _credentials(obj: object, keys: Mapping[str, Any]) -> dict[str, Credential]:
     return out
 
 
-def check_usage(key: jwcrypto_jwk.JWK, kid: str, op: Operation) -> None:
-    """Refuse a JWK whose ``use`` (RFC 7517 §4.2) or ``key_ops`` (§4.3) forbid ``op``."""
+def check_signing_usage(key: jwcrypto_jwk.JWK, kid: str) -> None:
+    """Refuse a JWK whose ``use`` (RFC 7517 §4.2) or ``key_ops`` (§4.3) forbid signing.
+
+    Encryption keys are checked by the JWE layer, per key-management algorithm.
+    """
     use = key.get("use")
-    if use is not None and use != _USE[op]:
-        raise KeySetError(f"its use is {use!r}, which forbids {op}ing", kid=kid)
+    if use is not None and use != "sig":
+        raise KeySetError(f"its use is {use!r}, which forbids signing", kid=kid)
     ops = key.get("key_ops")
-    if ops is not None and not _OPS[op].intersection(ops):
-        raise KeySetError(f"its key_ops forbid {op}ing", kid=kid)
+    if ops is not None and (not isinstance(ops, list) or "sign" not in ops):
+        raise KeySetError("its key_ops forbid signing", kid=kid)
 
